@@ -1,0 +1,17 @@
+"""Template context for the top bar: the team switcher."""
+
+from __future__ import annotations
+
+from portal.accounts import selectors
+
+
+def teams(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    # Lazy: pages that never render the top bar (PDFs, fragments) pay no query.
+    return {
+        "current_team": getattr(request, "team", None),
+        "team_access": getattr(request, "team_access", None),
+        "my_memberships": lambda: list(selectors.membership_list_for_user(user=user)),
+    }

@@ -1,0 +1,59 @@
+"""Dashboard, activity log and health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from portal.accounts import selectors as account_selectors
+from portal.accounts.forms import AuditFilterForm
+from portal.accounts.models import Role
+from portal.accounts.permissions import team_view
+from portal.core import selectors
+from portal.core.htmx import HtmxHttpRequest
+
+
+@require_GET
+@team_view
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    context = {
+        "telnyx_account": account_selectors.telnyx_account_get(team=request.team),
+        "member_count": account_selectors.membership_list(team=request.team).count(),
+    }
+    return render(request, "core/dashboard.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@team_view(role=Role.ADMIN)
+def audit_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_event_list(
+        team=request.team, verb=filters.get("verb", ""), actor=filters.get("actor", "")
+    )
+    page = Paginator(events, filters.get("per_page") or 25).get_page(request.GET.get("page"))
+    template = "core/audit_list.html#audit-results" if request.htmx else "core/audit_list.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request) -> JsonResponse:
+    """Liveness plus a database round-trip, for load balancers and the run script."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """A refused POST (missing or stale CSRF token): explain instead of Django's debug page."""
+    return render(request, "csrf_failure.html", status=403)
