@@ -1,0 +1,121 @@
+"""Signing in and out, throttling of repeated failures, password change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.accounts.models import LoginFailure
+from portal.core.models import AuditEvent
+from tests.conftest import PASSWORD
+
+SIGN_IN = "/sign-in/"
+
+
+def _sign_in(client, email, password, **extra):
+    return client.post(SIGN_IN, {"username": email, "password": password}, **extra)
+
+
+def test_sign_in_with_email_lands_on_the_team_dashboard(client, admin_a, team_a):
+    response = _sign_in(client, "ADA@acme.test", PASSWORD, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("core:dashboard", args=[team_a.slug])
+    assert AuditEvent.objects.filter(actor=admin_a, verb=AuditEvent.Verb.SIGN_IN).count() == 1
+
+
+def test_sign_in_follows_a_safe_next_and_ignores_an_offsite_one(client, admin_a, team_a):
+    members = reverse("accounts:member_list", args=[team_a.slug])
+    response = client.post(f"{SIGN_IN}?next={members}", {"username": admin_a.email, "password": PASSWORD, "next": members})
+    assert response["Location"] == members
+    client.logout()
+    response = client.post(SIGN_IN, {"username": admin_a.email, "password": PASSWORD, "next": "https://evil.test/"})
+    assert response["Location"] == "/"
+
+
+def test_wrong_password_is_explained_and_keeps_the_address(client, admin_a):
+    response = _sign_in(client, admin_a.email, "nope")
+    assert response.status_code == 200
+    assert "do not match an account" in response.text
+    assert f'value="{admin_a.email}"' in response.text
+    assert LoginFailure.objects.filter(email=admin_a.email).count() == 1
+    assert AuditEvent.objects.filter(actor=admin_a, verb=AuditEvent.Verb.SIGN_IN_FAILED).count() == 1
+
+
+@override_settings(LOGIN_THROTTLE_LIMIT=3, LOGIN_THROTTLE_WINDOW=600)
+def test_repeated_failures_lock_the_address_even_for_the_right_password(client, admin_a):
+    for _ in range(3):
+        assert _sign_in(client, admin_a.email, "wrong").status_code == 200
+    response = _sign_in(client, admin_a.email, PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.text
+    assert "10 minutes" in response.text
+    assert "_auth_user_id" not in client.session
+    # Attempts while locked out do not extend the lock.
+    assert LoginFailure.objects.filter(email=admin_a.email).count() == 3
+    assert AuditEvent.objects.filter(verb=AuditEvent.Verb.SIGN_IN_THROTTLED).count() == 1
+
+
+@override_settings(LOGIN_THROTTLE_LIMIT=3, LOGIN_THROTTLE_WINDOW=600)
+def test_lock_lifts_after_the_window_and_success_clears_failures(client, admin_a):
+    for _ in range(3):
+        _sign_in(client, admin_a.email, "wrong")
+    LoginFailure.objects.update(at=timezone.now() - timedelta(seconds=601))
+    response = _sign_in(client, admin_a.email, PASSWORD)
+    assert response.status_code == 302
+    assert not LoginFailure.objects.filter(email=admin_a.email).exists()
+
+
+@override_settings(LOGIN_THROTTLE_LIMIT=2, LOGIN_THROTTLE_WINDOW=600)
+def test_one_ip_spraying_many_addresses_is_locked_out(client, admin_a):
+    for n in range(8):  # 4 x the per-address limit, each address only once
+        _sign_in(client, f"guess{n}@acme.test", "wrong")
+    response = _sign_in(client, admin_a.email, PASSWORD)
+    assert response.status_code == 429
+
+
+def test_sign_out_needs_post(client_as, admin_a):
+    client = client_as(admin_a)
+    assert client.get("/sign-out/").status_code == 405
+    response = client.post("/sign-out/")
+    assert response["Location"] == reverse("accounts:sign_in")
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(actor=admin_a, verb=AuditEvent.Verb.SIGN_OUT).count() == 1
+
+
+def test_password_change(client_as, admin_a):
+    client = client_as(admin_a)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": "another-long-phrase", "new_password2": "another-long-phrase"},
+    )
+    assert response.status_code == 302
+    admin_a.refresh_from_db()
+    assert admin_a.check_password("another-long-phrase") is True
+    assert AuditEvent.objects.filter(actor=admin_a, verb=AuditEvent.Verb.PASSWORD_CHANGED).count() == 1
+    # Still signed in after the change.
+    assert client.get(reverse("accounts:password_change")).status_code == 200
+
+
+def test_password_reset_mails_a_working_link(client, admin_a, mailoutbox):
+    response = client.post(reverse("accounts:password_reset"), {"email": admin_a.email})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
+    path = link.split("testserver", 1)[1]
+    form_page = client.get(path, follow=True)
+    assert "Choose a new password" in form_page.text
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "brand-new-phrase-1", "new_password2": "brand-new-phrase-1"},
+    )
+    assert response["Location"] == reverse("accounts:password_reset_complete")
+    admin_a.refresh_from_db()
+    assert admin_a.check_password("brand-new-phrase-1") is True
+
+
+def test_password_reset_for_unknown_address_reveals_nothing(client, db, mailoutbox):
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@x.test"})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert mailoutbox == []
