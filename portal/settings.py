@@ -213,8 +213,13 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# E-mail through Django 6.1's MAILERS: printed to the console unless an SMTP backend is configured.
-_email_backend = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail through Django 6.1's MAILERS: printed to the console in development, SMTP otherwise.
+_email_backend = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 MAILERS = {"default": {"BACKEND": _email_backend}}
 if _email_backend.endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"] = {

@@ -58,7 +58,9 @@ def test_admin_invites_and_newcomer_signs_up_through_the_link(
 
 def test_existing_user_accepts_while_signed_in(client_as, admin_a, team_a):
     invitee = make_user("bob@other.test")
-    invitation = services.invitation_create(team=team_a, email="Bob@Other.test", role=Role.MEMBER, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="Bob@Other.test", role=Role.MEMBER, invited_by=admin_a
+    )
     link = reverse("accounts:invitation_accept", args=[services.invitation_token(invitation)])
     response = client_as(invitee).post(link)
     assert response.status_code == 302
@@ -67,7 +69,9 @@ def test_existing_user_accepts_while_signed_in(client_as, admin_a, team_a):
 
 def test_link_for_another_address_is_refused(client_as, admin_a, team_a):
     intruder = make_user("eve@evil.test")
-    invitation = services.invitation_create(team=team_a, email="bob@other.test", role=Role.ADMIN, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="bob@other.test", role=Role.ADMIN, invited_by=admin_a
+    )
     link = reverse("accounts:invitation_accept", args=[services.invitation_token(invitation)])
     response = client_as(intruder).post(link)
     assert response.status_code == 200
@@ -88,17 +92,24 @@ def test_link_for_another_address_is_refused(client_as, admin_a, team_a):
     ids=["expired", "reused", "revoked"],
 )  # fmt: skip
 def test_unusable_links_explain_why_and_create_nothing(client, admin_a, team_a, spoil, message, status):
-    invitation = services.invitation_create(team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
     spoil(invitation)
     link = reverse("accounts:invitation_accept", args=[services.invitation_token(invitation)])
-    for response in (client.get(link), client.post(link, {"full_name": "X", "password1": PASSWORD, "password2": PASSWORD})):
+    for response in (
+        client.get(link),
+        client.post(link, {"full_name": "X", "password1": PASSWORD, "password2": PASSWORD}),
+    ):
         assert response.status_code == status
         assert message in response.text
     assert not Membership.objects.filter(user__email="new@acme.test").exists()
 
 
 def test_tampered_link_is_refused(client, admin_a, team_a):
-    invitation = services.invitation_create(team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
     token = services.invitation_token(invitation)
     tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     response = client.post(
@@ -111,7 +122,9 @@ def test_tampered_link_is_refused(client, admin_a, team_a):
 
 
 def test_second_use_of_a_link_is_refused(client, admin_a, team_a):
-    invitation = services.invitation_create(team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
     link = reverse("accounts:invitation_accept", args=[services.invitation_token(invitation)])
     data = {"full_name": "Nina", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"}
     assert client.post(link, data).status_code == 302
@@ -123,7 +136,9 @@ def test_second_use_of_a_link_is_refused(client, admin_a, team_a):
 
 
 def test_weak_password_keeps_what_was_typed_and_explains(client, admin_a, team_a):
-    invitation = services.invitation_create(team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
     link = reverse("accounts:invitation_accept", args=[services.invitation_token(invitation)])
     response = client.post(link, {"full_name": "Nina New", "password1": "12345", "password2": "12345"})
     assert response.status_code == 200
@@ -148,7 +163,9 @@ def test_htmx_invite_success_refreshes_the_page(client_as, admin_a, team_a):
 
 
 def test_reinviting_replaces_the_pending_invitation(admin_a, team_a):
-    first = services.invitation_create(team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a)
+    first = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
     services.invitation_create(team=team_a, email="new@acme.test", role=Role.ADMIN, invited_by=admin_a)
     first.refresh_from_db()
     assert first.revoked_at is not None
@@ -157,7 +174,9 @@ def test_reinviting_replaces_the_pending_invitation(admin_a, team_a):
 
 
 def test_admin_withdraws_an_invitation(client_as, admin_a, team_a):
-    invitation = services.invitation_create(team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a)
+    invitation = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
     url = reverse("accounts:invitation_revoke", args=[team_a.slug, invitation.pk])
     client_as(admin_a).post(url)
     invitation.refresh_from_db()

@@ -27,10 +27,14 @@ def test_sign_in_with_email_lands_on_the_team_dashboard(client, admin_a, team_a)
 
 def test_sign_in_follows_a_safe_next_and_ignores_an_offsite_one(client, admin_a, team_a):
     members = reverse("accounts:member_list", args=[team_a.slug])
-    response = client.post(f"{SIGN_IN}?next={members}", {"username": admin_a.email, "password": PASSWORD, "next": members})
+    response = client.post(
+        f"{SIGN_IN}?next={members}", {"username": admin_a.email, "password": PASSWORD, "next": members}
+    )
     assert response["Location"] == members
     client.logout()
-    response = client.post(SIGN_IN, {"username": admin_a.email, "password": PASSWORD, "next": "https://evil.test/"})
+    response = client.post(
+        SIGN_IN, {"username": admin_a.email, "password": PASSWORD, "next": "https://evil.test/"}
+    )
     assert response["Location"] == "/"
 
 
@@ -88,7 +92,11 @@ def test_password_change(client_as, admin_a):
     client = client_as(admin_a)
     response = client.post(
         reverse("accounts:password_change"),
-        {"old_password": PASSWORD, "new_password1": "another-long-phrase", "new_password2": "another-long-phrase"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-phrase",
+            "new_password2": "another-long-phrase",
+        },
     )
     assert response.status_code == 302
     admin_a.refresh_from_db()

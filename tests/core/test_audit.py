@@ -1,0 +1,74 @@
+"""The team's activity page: scoped, filterable, paginated, with an htmx results partial."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from portal.core.models import AuditEvent
+from portal.core.services import audit_record
+
+
+def _url(team):
+    return reverse("core:audit_list", args=[team.slug])
+
+
+def test_lists_only_this_teams_events_and_its_members_sign_ins(client_as, admin_a, admin_b, team_a, team_b):
+    audit_record(verb=AuditEvent.Verb.ROLE_CHANGED, actor=admin_a, team=team_a, details={"to": "viewer"})
+    audit_record(verb=AuditEvent.Verb.ROLE_CHANGED, actor=admin_b, team=team_b, details={"to": "secret-b"})
+    audit_record(verb=AuditEvent.Verb.SIGN_IN, actor=admin_a)
+    audit_record(verb=AuditEvent.Verb.SIGN_IN, actor=admin_b)
+    response = client_as(admin_a).get(_url(team_a))
+    page = response.context["page"]
+    assert {(e.verb, e.actor_email) for e in page} == {
+        ("role_changed", admin_a.email),
+        ("sign_in", admin_a.email),
+    }
+    assert "secret-b" not in response.text
+    assert admin_b.email not in response.text
+
+
+def test_filter_by_event_and_person(client_as, admin_a, member_a, team_a):
+    audit_record(verb=AuditEvent.Verb.INVITATION_SENT, actor=admin_a, team=team_a)
+    audit_record(verb=AuditEvent.Verb.ROLE_CHANGED, actor=admin_a, team=team_a)
+    audit_record(verb=AuditEvent.Verb.ROLE_CHANGED, actor=member_a, team=team_a)
+    client = client_as(admin_a)
+    page = client.get(_url(team_a), {"verb": "role_changed"}).context["page"]
+    assert [e.verb for e in page] == ["role_changed", "role_changed"]
+    page = client.get(_url(team_a), {"verb": "role_changed", "actor": "max@"}).context["page"]
+    assert [e.actor_email for e in page] == [member_a.email]
+
+
+def test_paginates_newest_first(client_as, admin_a, team_a):
+    for n in range(30):
+        audit_record(verb=AuditEvent.Verb.INVITATION_SENT, actor=admin_a, team=team_a, details={"n": n})
+    client = client_as(admin_a)  # signing in adds one more event
+    first = client.get(_url(team_a)).context["page"]
+    assert first.paginator.count == 31
+    assert first[0].verb == "sign_in"
+    assert [e.details["n"] for e in first[1:4]] == [29, 28, 27]
+    assert len(first) == 25
+    second = client.get(_url(team_a), {"page": 2}).context["page"]
+    assert [e.details["n"] for e in second] == [5, 4, 3, 2, 1, 0]
+    bigger = client.get(_url(team_a), {"per_page": 50}).context["page"]
+    assert len(bigger) == 31
+
+
+def test_htmx_request_gets_only_the_results_partial(client_as, admin_a, team_a):
+    audit_record(verb=AuditEvent.Verb.INVITATION_SENT, actor=admin_a, team=team_a)
+    response = client_as(admin_a).get(_url(team_a), headers={"HX-Request": "true"})
+    assert "<html" not in response.text
+    assert 'id="audit-results"' in response.text
+    assert response["Vary"].count("HX-Request") == 1
+
+
+def test_query_count_does_not_grow_with_rows(client_as, admin_a, team_a, django_assert_max_num_queries):
+    for _ in range(40):
+        audit_record(verb=AuditEvent.Verb.INVITATION_SENT, actor=admin_a, team=team_a)
+    client = client_as(admin_a)
+    with django_assert_max_num_queries(12):
+        client.get(_url(team_a), {"per_page": 100})
+
+
+def test_empty_state(client_as, admin_a, team_a):
+    response = client_as(admin_a).get(_url(team_a), {"verb": "support_view"})
+    assert "No activity matches" in response.text
