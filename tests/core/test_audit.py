@@ -72,3 +72,12 @@ def test_query_count_does_not_grow_with_rows(client_as, admin_a, team_a, django_
 def test_empty_state(client_as, admin_a, team_a):
     response = client_as(admin_a).get(_url(team_a), {"verb": "support_view"})
     assert "No activity matches" in response.text
+
+
+def test_people_in_several_teams_do_not_duplicate_events(client_as, admin_a, team_a, team_b):
+    from portal.accounts.models import Membership
+
+    Membership.objects.create(user=admin_a, team=team_b, role="viewer")
+    audit_record(verb=AuditEvent.Verb.INVITATION_SENT, actor=admin_a, team=team_a)
+    page = client_as(admin_a).get(_url(team_a)).context["page"]
+    assert sorted(e.verb for e in page) == ["invitation_sent", "sign_in"]
