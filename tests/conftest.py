@@ -88,3 +88,15 @@ def client_as():
         return client
 
     return _client
+
+
+def pytest_report_header(config):
+    """Say which database this run uses, so the SQLite and PostgreSQL runs are told apart in CI logs."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return (
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''}:{db.get('PORT') or ''}".rstrip(
+            ":"
+        )
+    )
