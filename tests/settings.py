@@ -9,7 +9,7 @@ os.environ.setdefault("PORTAL_ENV_FILE", "/nonexistent")  # never read a develop
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from portal.settings import *  # noqa: E402,F403
-from portal.settings import Q_CLUSTER  # noqa: E402
+from portal.settings import DATABASES, Q_CLUSTER, VAR_DIR  # noqa: E402
 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 SESSION_COOKIE_SECURE = False
@@ -22,6 +22,16 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-# Queue tasks run inline in tests; the worker itself is exercised by its own test.
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+if os.environ.get("PORTAL_TEST_MAIL_DIR"):  # a worker started by a test writes its mail here
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": os.environ["PORTAL_TEST_MAIL_DIR"]},
+        }
+    }
+# Queue tasks run inline in tests; tests/core/test_worker.py starts a real worker with this off.
+Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("PORTAL_TEST_Q_SYNC", "1") == "1", "poll": 0.2}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so a worker process started by a test can open the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 PORTAL_PUBLIC_URL = "http://testserver"

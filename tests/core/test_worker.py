@@ -1,0 +1,65 @@
+"""The real queue: a `manage.py qcluster` process picks up a task from the database broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django_q.models import Success
+from django_q.tasks import async_task
+
+from portal.accounts import services
+from portal.accounts.models import Role
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
+    invitation = services.invitation_create(
+        team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
+    )
+    Success.objects.all().delete()  # the inline (sync) run from invitation_create does not count
+    async_task("portal.accounts.tasks.send_invitation", invitation.pk, sync=False)
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": _database_url(),
+        "PORTAL_TEST_Q_SYNC": "0",
+        "PORTAL_TEST_MAIL_DIR": str(tmp_path),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            time.monotonic() < deadline
+            and not Success.objects.filter(func__endswith="send_invitation").exists()
+        ):
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0].decode(errors="replace")
+    assert Success.objects.filter(func="portal.accounts.tasks.send_invitation").count() == 1, output
+    mails = [p.read_text() for p in tmp_path.iterdir()]
+    assert len(mails) == 1
+    assert "To: new@acme.test" in mails[0]
+    assert services.invitation_token(invitation)[:20] in mails[0].replace("=\n", "")
