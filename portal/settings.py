@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "django_q",
     "portal.core",
     "portal.accounts",
+    # The bundled Telnyx simulator: its own database alias and its own server (runsimulator).
+    # Nothing else in portal/ imports it; the portal reaches it over HTTP only.
+    "portal.simulator",
 ]
 
 MIDDLEWARE = [
@@ -141,16 +144,33 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # WAL and a busy timeout let the web server and the queue worker share one file safely.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
+
+# The simulator keeps its state in a database of its own, as a remote system would.
+DATABASES["simulator"] = dj_database_url.parse(
+    env("SIMULATOR_DATABASE_URL", f"sqlite:///{VAR_DIR / 'simulator.sqlite3'}"),
+    conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+)
+for _alias in ("default", "simulator"):
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and a busy timeout let the web server, the simulator and the queue worker share files safely.
+        Path(DATABASES[_alias]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        DATABASES[_alias].setdefault("OPTIONS", {}).update(
+            {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            }
+        )
+DATABASE_ROUTERS = ["portal.simulator.router.SimulatorRouter"]
+
+# The simulator: where it listens, how fast its vetting autopilot moves, webhook retries.
+SIMULATOR_HOST = env("SIMULATOR_HOST", "127.0.0.1")
+SIMULATOR_PORT = env_int("SIMULATOR_PORT", 8765)
+SIMULATOR_AUTOPILOT = env_bool("SIMULATOR_AUTOPILOT", False)
+SIMULATOR_REVIEW_DELAY = float(env("SIMULATOR_REVIEW_DELAY", "5"))  # submitted -> in_review, seconds
+SIMULATOR_DECISION_DELAY = float(env("SIMULATOR_DECISION_DELAY", "10"))  # in_review -> outcome, seconds
+SIMULATOR_DOCUMENT_TTL = env_int("SIMULATOR_DOCUMENT_TTL", 1800)  # unlinked uploads expire (seconds)
+SIMULATOR_WEBHOOK_DELAYS = [float(x) for x in env_list("SIMULATOR_WEBHOOK_DELAYS", "1,2,4,8")]
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["portal.accounts.backends.ThrottledModelBackend"]

@@ -100,3 +100,10 @@ def pytest_report_header(config):
             ":"
         )
     )
+
+
+def pytest_collection_modifyitems(items):
+    """Tests under tests/simulator/ may use the simulator's own database too."""
+    for item in items:
+        if "/tests/simulator/" in str(item.fspath):
+            item.add_marker(pytest.mark.django_db(databases=["default", "simulator"]))

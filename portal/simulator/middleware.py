@@ -1,0 +1,88 @@
+"""Per-request plumbing for the simulator: URLconf, body size, injected faults, error envelope."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from django.db.models import F
+
+from portal.simulator.api import MAX_BODY_BYTES, ApiError, entry
+from portal.simulator.models import Fault
+
+logger = logging.getLogger("portal.simulator")
+
+
+class ConnectionDropped(Exception):
+    """Raised after a committed write so the server closes the socket without answering."""
+
+
+class SimulatorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.urlconf = "portal.simulator.urls"
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            return ApiError.one(
+                413, "10015", f"The request body is larger than {MAX_BODY_BYTES} bytes."
+            ).response()
+        if length:
+            # Read the body here so Django's form-upload limit (meant for the portal) does not apply.
+            request._body = request.read()
+        fault = self._matching_fault(request) if request.path.startswith("/v2/") else None
+        if fault is not None and fault.kind in ("rate_limit", "error"):
+            return self._fault_response(fault)
+        if fault is not None and fault.kind == "latency":
+            time.sleep(fault.latency_ms / 1000)
+        try:
+            response = self.get_response(request)
+        except ApiError as exc:
+            response = exc.response()
+        if fault is not None and fault.kind == "drop_after_commit" and response.status_code < 400:
+            logger.info("fault: dropping the response to %s %s after commit", request.method, request.path)
+            if fault.status == 0:
+                raise ConnectionDropped(request.path)
+            return ApiError.one(
+                fault.status, "90502", "Upstream connection lost.", title="Bad Gateway"
+            ).response()
+        return response
+
+    @staticmethod
+    def _matching_fault(request):
+        for fault in Fault.objects.all().order_by("pk"):
+            if fault.method not in ("*", request.method) or not re.search(fault.pattern, request.path):
+                continue
+            if fault.remaining is not None and fault.remaining <= 0:
+                continue
+            Fault.objects.filter(pk=fault.pk).update(seen=F("seen") + 1)
+            fault.seen += 1
+            if fault.seen % fault.every:
+                continue
+            if fault.remaining is not None:
+                Fault.objects.filter(pk=fault.pk).update(remaining=F("remaining") - 1)
+            return fault
+        return None
+
+    @staticmethod
+    def _fault_response(fault):
+        if fault.kind == "rate_limit":
+            headers = {
+                "Retry-After": str(fault.retry_after),
+                "x-ratelimit-limit": "100",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(fault.retry_after),
+            }
+            return ApiError(
+                429, [entry("10011", "Too many requests; slow down and retry.")], headers
+            ).response()
+        detail = (
+            "The service is temporarily unavailable." if fault.status == 503 else "Internal server error."
+        )
+        title = "Service Unavailable" if fault.status == 503 else "Internal Server Error"
+        return ApiError(fault.status, [entry(str(90000 + fault.status), detail, title=title)]).response()
