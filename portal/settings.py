@@ -189,6 +189,7 @@ LOGOUT_REDIRECT_URL = "accounts:sign_in"
 LOGIN_THROTTLE_LIMIT = env_int("LOGIN_THROTTLE_LIMIT", 5)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
+INVITATION_DAILY_LIMIT = env_int("INVITATION_DAILY_LIMIT", 50)  # per team, against abuse as a mailer
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -281,6 +282,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For in front of the portal (0: use REMOTE_ADDR).
+# The sign-in throttle and the audit log need the real client address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 LOGGING = {
     "version": 1,

@@ -33,5 +33,5 @@ if os.environ.get("PORTAL_TEST_MAIL_DIR"):  # a worker started by a test writes 
 Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("PORTAL_TEST_Q_SYNC", "1") == "1", "poll": 0.2}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so a worker process started by a test can open the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}
 PORTAL_PUBLIC_URL = "http://testserver"

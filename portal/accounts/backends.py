@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from portal.accounts import services
+from portal.accounts.models import normalize_email
 from portal.core.services import client_ip
 
 
@@ -17,7 +18,7 @@ class ThrottledModelBackend(ModelBackend):
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        email = (username or kwargs.get("email") or "").strip().lower()
+        email = normalize_email(username or kwargs.get("email") or "")
         if services.login_lockout_remaining(email=email, ip=client_ip(request)) > 0:
             if request is not None:
                 request.login_throttled = True

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Role
-from portal.core.models import AuditEvent
 
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail address"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
     error_messages = {
@@ -25,13 +25,24 @@ class SignInForm(AuthenticationForm):
     }
 
 
+class ResetPasswordForm(SetPasswordForm):
+    """The password-reset form: a completed reset also lifts a sign-in lock-out and is audited."""
+
+    def save(self, commit: bool = True):
+        from portal.accounts import services
+
+        user = super().save(commit=commit)
+        services.password_reset_completed(user=user)
+        return user
+
+
 class TeamCreateForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=120, help_text=_("Usually your company's name."))
 
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(
-        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"})
     )
     role = forms.ChoiceField(
         label=_("Role"),
@@ -88,6 +99,7 @@ class TelnyxAccountForm(forms.Form):
     api_key = forms.CharField(
         label=_("API key"),
         required=False,
+        max_length=200,
         strip=True,
         # Never render a stored key back into the page.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
@@ -111,17 +123,3 @@ class TelnyxAccountForm(forms.Form):
             self.fields["api_key"].help_text = _("Leave blank to keep the stored key. ") + str(
                 self.fields["api_key"].help_text
             )
-
-
-class AuditFilterForm(forms.Form):
-    verb = forms.ChoiceField(
-        label=_("Event"), required=False, choices=[("", _("All events")), *AuditEvent.Verb.choices]
-    )
-    actor = forms.CharField(label=_("Person"), required=False, max_length=100)
-    per_page = forms.TypedChoiceField(
-        label=_("Per page"),
-        required=False,
-        coerce=int,
-        choices=[(25, "25"), (50, "50"), (100, "100")],
-        empty_value=25,
-    )

@@ -18,7 +18,7 @@ def team_view(view=None, *, role: str = Role.VIEWER, write_role: str = Role.MEMB
 
     * not a member (and not support): 404, so team names cannot be probed;
     * below `role`: 403; unsafe methods below `write_role`: 403 (viewers never write);
-    * support agents read every team, never write, and each page they open is audit-logged.
+    * support agents read every team, never write, and each request they make is audit-logged.
     The view receives `request.team` and `request.team_access`.
     """
 
@@ -31,7 +31,8 @@ def team_view(view=None, *, role: str = Role.VIEWER, write_role: str = Role.MEMB
                 unsafe and not (access.can_write and access.has_role(write_role))
             ):
                 raise PermissionDenied
-            if access.is_support_only and not getattr(request, "htmx", False):
+            if access.is_support_only:
+                # Every request, fragments included: the HX-Request header is the client's to set.
                 services.support_view_record(user=request.user, team=access.team, request=request)
             request.team = access.team
             request.team_access = access

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from portal.accounts.models import Invitation, Membership, Role, Team, TelnyxAccount, User
+from portal.accounts.models import Invitation, Membership, Role, Team, TelnyxAccount, User, normalize_email
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
@@ -97,4 +97,4 @@ def telnyx_account_get(*, team: Team) -> TelnyxAccount | None:
 
 
 def user_exists(*, email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
+    return User.objects.filter(email=normalize_email(email)).exists()

@@ -16,9 +16,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from django_q.tasks import async_task
 
-from portal.accounts.models import Invitation, LoginFailure, Membership, Role, Team, TelnyxAccount, User
+from portal.accounts.models import (
+    Invitation,
+    LoginFailure,
+    Membership,
+    Role,
+    Team,
+    TelnyxAccount,
+    User,
+    normalize_email,
+)
 from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent
 from portal.core.services import audit_record, client_ip
@@ -37,7 +47,7 @@ def login_lockout_remaining(*, email: str, ip: str | None) -> int:
     remaining = 0
     # Per address (stops guessing one account's password) and per IP, with a looser limit
     # (stops spraying many accounts from one place).
-    for filters, allowed in (({"email": email.lower()}, limit), ({"ip_address": ip}, limit * 4)):
+    for filters, allowed in (({"email": normalize_email(email)}, limit), ({"ip_address": ip}, limit * 4)):
         if not next(iter(filters.values())):
             continue
         recent = list(
@@ -53,7 +63,7 @@ def login_lockout_remaining(*, email: str, ip: str | None) -> int:
 
 def login_failed(*, email: str, request) -> None:
     """Record a failed sign-in (unless it was refused by the throttle itself) and audit it."""
-    email = email.strip().lower()
+    email = normalize_email(email)[:254]
     if request is not None and getattr(request, "login_throttled", False):
         audit_record(
             verb=AuditEvent.Verb.SIGN_IN_THROTTLED,
@@ -62,11 +72,11 @@ def login_failed(*, email: str, request) -> None:
             request=request,
         )
         return
-    LoginFailure.objects.create(email=email[:254], ip_address=client_ip(request))
+    LoginFailure.objects.create(email=email, ip_address=client_ip(request))
     audit_record(
         verb=AuditEvent.Verb.SIGN_IN_FAILED,
         actor=User.objects.filter(email=email).first(),
-        actor_email=email[:254],
+        actor_email=email,
         request=request,
     )
 
@@ -85,6 +95,12 @@ def password_changed(*, user: User, request) -> None:
     audit_record(verb=AuditEvent.Verb.PASSWORD_CHANGED, actor=user, request=request)
 
 
+def password_reset_completed(*, user: User) -> None:
+    """A reset proves control of the mailbox: lift the address's lock-out and audit it."""
+    LoginFailure.objects.filter(email=user.email).delete()
+    audit_record(verb=AuditEvent.Verb.PASSWORD_RESET, actor=user)
+
+
 # ---------------------------------------------------------------------------------------------
 # Teams and memberships
 
@@ -92,17 +108,23 @@ def password_changed(*, user: User, request) -> None:
 def team_create(*, name: str, creator: User, request=None) -> Team:
     """Create a team with the creator as its first admin."""
     base = slugify(name)[:50] or "team"
-    with transaction.atomic():
+    for attempt in range(5):
         slug, n = base, 1
         while Team.objects.filter(slug=slug).exists():
             n += 1
             slug = f"{base}-{n}"
-        team = Team.objects.create(name=name.strip(), slug=slug)
-        Membership.objects.create(team=team, user=creator, role=Role.ADMIN)
-        audit_record(
-            verb=AuditEvent.Verb.TEAM_CREATED, actor=creator, team=team, target=team, request=request
-        )
-    return team
+        try:
+            with transaction.atomic():
+                team = Team.objects.create(name=name.strip(), slug=slug)
+                Membership.objects.create(team=team, user=creator, role=Role.ADMIN)
+                audit_record(
+                    verb=AuditEvent.Verb.TEAM_CREATED, actor=creator, team=team, target=team, request=request
+                )
+            return team
+        except IntegrityError:
+            if attempt == 4:
+                raise  # pragma: no cover - five lost races in a row
+    raise AssertionError("unreachable")
 
 
 def _other_admins_exist(membership: Membership) -> bool:
@@ -114,8 +136,12 @@ def membership_change_role(*, membership: Membership, role: str, actor: User, re
     if role not in Role.values:
         raise ServiceError(_("Choose a valid role."), field="role")
     with transaction.atomic():
+        # Every change to a team's admins is serialised on the team row.
+        Team.objects.select_for_update().filter(pk=membership.team_id).first()
         membership = (
-            Membership.objects.select_for_update().select_related("user", "team").get(pk=membership.pk)
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user", "team")
+            .get(pk=membership.pk)
         )
         old = membership.role
         if old == role:
@@ -142,8 +168,12 @@ def membership_change_role(*, membership: Membership, role: str, actor: User, re
 def membership_remove(*, membership: Membership, actor: User, request=None) -> None:
     """Remove someone from a team; the last admin cannot be removed."""
     with transaction.atomic():
+        # Every change to a team's admins is serialised on the team row.
+        Team.objects.select_for_update().filter(pk=membership.team_id).first()
         membership = (
-            Membership.objects.select_for_update().select_related("user", "team").get(pk=membership.pk)
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user", "team")
+            .get(pk=membership.pk)
         )
         if membership.role == Role.ADMIN and not _other_admins_exist(membership):
             raise ServiceError(_("The last admin of a team cannot be removed."))
@@ -211,9 +241,17 @@ def invitation_from_token(token: str) -> Invitation:
 
 def invitation_create(*, team: Team, email: str, role: str, invited_by: User, request=None) -> Invitation:
     """Invite an address to a team and e-mail the link; an earlier pending invitation is replaced."""
-    email = email.strip().lower()
+    email = normalize_email(email)
     if Membership.objects.filter(team=team, user__email=email).exists():
         raise ServiceError(_("%(email)s is already a member of this team.") % {"email": email}, field="email")
+    since = timezone.now() - timedelta(days=1)
+    if Invitation.objects.filter(team=team, created_at__gte=since).count() >= settings.INVITATION_DAILY_LIMIT:
+        raise ServiceError(
+            _(
+                "This team has sent %(n)d invitations in the last 24 hours, the most allowed. Try again tomorrow."
+            )
+            % {"n": settings.INVITATION_DAILY_LIMIT}
+        )
     with transaction.atomic():
         now = timezone.now()
         Invitation.objects.filter(team=team, email=email, accepted_at=None, revoked_at=None).update(
@@ -264,7 +302,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User, request=None) -> N
 
 def invitation_accept(*, invitation: Invitation, user: User, request=None) -> Membership:
     """Join the invitation's team as the signed-in user (whose address must match)."""
-    if user.email.lower() != invitation.email.lower():
+    if normalize_email(user.email) != normalize_email(invitation.email):
         raise ServiceError(
             _(
                 "This invitation is for %(invited)s, but you are signed in as %(current)s. Sign out and open the link again."
@@ -331,6 +369,7 @@ def _validate_public_key(value: str) -> str:
     return value
 
 
+@sensitive_variables("api_key")
 def telnyx_account_save(
     *, team: Team, api_key: str, webhook_public_key: str, actor: User, request=None
 ) -> TelnyxAccount:

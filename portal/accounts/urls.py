@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from portal.accounts import views
+from portal.accounts.forms import ResetPasswordForm
 
 app_name = "accounts"
 
@@ -17,6 +18,7 @@ _reset = {
     ),
     "password_reset_confirm": auth_views.PasswordResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html",
+        form_class=ResetPasswordForm,
         success_url=reverse_lazy("accounts:password_reset_complete"),
     ),
     "password_reset_complete": auth_views.PasswordResetCompleteView.as_view(

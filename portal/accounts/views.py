@@ -11,6 +11,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -41,6 +43,7 @@ def _safe_next(request, fallback: str = "home") -> str:
 
 
 @login_not_required
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
@@ -58,8 +61,10 @@ def sign_in(request: HtmxHttpRequest) -> HttpResponse:
             form.errors.clear()
             form.add_error(
                 None,
-                _(
-                    "Too many failed sign-ins. For your security, try again in %(minutes)d minutes or reset your password."
+                ngettext(
+                    "Too many failed sign-ins. For your security, try again in %(minutes)d minute or reset your password.",
+                    "Too many failed sign-ins. For your security, try again in %(minutes)d minutes or reset your password.",
+                    max(1, (wait + 59) // 60),
                 )
                 % {"minutes": max(1, (wait + 59) // 60)},
             )
@@ -76,6 +81,7 @@ def sign_out(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("accounts:sign_in")
 
 
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
 def password_change(request: HtmxHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
@@ -121,6 +127,7 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
     try:
@@ -233,6 +240,8 @@ def member_role(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             error = exc.message
     else:
         error = _("Choose a valid role.")
+    if request.htmx and error is None and membership.user_id == request.user.pk:
+        return HttpResponseClientRefresh()  # your own role changed: every control on the page may differ
     if request.htmx:
         context = {
             **_members_context(request),
@@ -263,6 +272,7 @@ def member_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:member_list", team_slug=request.team.slug)
 
 
+@sensitive_post_parameters("api_key")
 @require_http_methods(["GET", "POST"])
 @team_view(role=Role.ADMIN, write_role=Role.ADMIN)
 def telnyx_account(request: HtmxHttpRequest) -> HttpResponse:

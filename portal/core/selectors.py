@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from portal.accounts.models import Membership
 from portal.core.models import AuditEvent
@@ -10,10 +10,13 @@ from portal.core.models import AuditEvent
 
 def audit_event_list(*, team, verb: str = "", actor: str = "") -> QuerySet[AuditEvent]:
     """A team's audit events plus its members' own account events (sign-ins), newest first."""
-    # A subquery, not a join on memberships: a join repeats each event once per team of its actor.
-    members = Membership.objects.filter(team=team).values("user_id")
+    # Account events (sign-ins) of people while they are members of this team; a subquery, not a
+    # join, so an event is not repeated once per team of its actor.
+    member_then = Membership.objects.filter(
+        team=team, user_id=OuterRef("actor_id"), created_at__lte=OuterRef("at")
+    )
     events = AuditEvent.objects.filter(
-        Q(team=team) | Q(team__isnull=True, actor_id__in=members)
+        Q(team=team) | Q(Exists(member_then), team__isnull=True)
     ).select_related("actor", "team")
     if verb:
         events = events.filter(verb=verb)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import models
 
 from portal.core.models import AuditEvent
@@ -15,9 +16,18 @@ if TYPE_CHECKING:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address as Django sees it (REMOTE_ADDR; a proxy must set it correctly)."""
+    """The caller's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address they saw.
+
+    Each trusted proxy appends the address it received the request from to X-Forwarded-For, so
+    the client is the Nth entry from the right; anything further left is the client's to forge.
+    """
     if request is None:
         return None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from portal.accounts import selectors as account_selectors
-from portal.accounts.forms import AuditFilterForm
 from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core import selectors
+from portal.core.forms import AuditFilterForm
 from portal.core.htmx import HtmxHttpRequest
 
 
@@ -34,12 +34,15 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 @team_view(role=Role.ADMIN)
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a bad field is shown and ignored; the valid ones still filter
+    filters = getattr(form, "cleaned_data", {})
     events = selectors.audit_event_list(
-        team=request.team, verb=filters.get("verb", ""), actor=filters.get("actor", "")
+        team=request.team, verb=filters.get("verb") or "", actor=filters.get("actor") or ""
     )
     page = Paginator(events, filters.get("per_page") or 25).get_page(request.GET.get("page"))
-    template = "core/audit_list.html#audit-results" if request.htmx else "core/audit_list.html"
+    # A history restore asks for the whole page even though it comes from htmx.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "core/audit_list.html#audit-results" if fragment else "core/audit_list.html"
     return render(request, template, {"form": form, "page": page})
 
 

@@ -160,3 +160,59 @@ def test_create_team_makes_creator_admin(client_as, db):
     assert membership.role == Role.ADMIN
     assert response["Location"] == reverse("core:dashboard", args=[membership.team.slug])
     assert AuditEvent.objects.filter(verb=AuditEvent.Verb.TEAM_CREATED, team=membership.team).count() == 1
+
+
+def test_support_fragment_requests_are_audited_too(client_as, support_agent, admin_b, team_b):
+    """The HX-Request header is the client's to set, so it must not switch the audit off."""
+    url = reverse("accounts:member_list", args=[team_b.slug])
+    response = client_as(support_agent).get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(team=team_b, verb=AuditEvent.Verb.SUPPORT_VIEW).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("accounts:invitation_create", {"email": "x@acme.test", "role": "admin"}),
+        ("accounts:telnyx_account", {"api_key": "KEY0123456789ABCDEFGHIJKLMNOP"}),
+        ("accounts:telnyx_account_delete", {}),
+    ],
+)
+def test_members_cannot_post_to_admin_endpoints(client_as, member_a, admin_a, team_a, name, data):
+    TelnyxAccount.objects.create(team=team_a, api_key="KEY-existing-secret-1234567", api_key_last4="4567")
+    response = client_as(member_a).post(reverse(name, args=[team_a.slug]), data)
+    assert response.status_code == 403
+    account = TelnyxAccount.objects.get(team=team_a)
+    assert account.api_key == "KEY-existing-secret-1234567"
+    assert not team_a.invitations.exists()
+
+
+def test_viewer_cannot_delete_existing_credentials(client_as, viewer_a, team_a):
+    TelnyxAccount.objects.create(team=team_a, api_key="KEY-existing-secret-1234567", api_key_last4="4567")
+    url = reverse("accounts:telnyx_account_delete", args=[team_a.slug])
+    assert client_as(viewer_a).post(url).status_code == 403
+    assert TelnyxAccount.objects.filter(team=team_a).exists()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "fields"),
+    [
+        ("accounts:sign_in", {"password"}),
+        ("accounts:password_change", {"old_password", "new_password1", "new_password2"}),
+    ],
+)
+def test_password_fields_are_hidden_from_error_reports(client, admin_a, url_name, fields):
+    if url_name != "accounts:sign_in":
+        client.force_login(admin_a)
+    response = client.post(reverse(url_name), dict.fromkeys(fields, "secret-value-123"))
+    assert set(response.wsgi_request.sensitive_post_parameters) == fields
+
+
+def test_api_key_is_hidden_from_error_reports(client_as, admin_a, team_a):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    url = reverse("accounts:telnyx_account", args=[team_a.slug])
+    response = client_as(admin_a).post(url, {"api_key": "KEY-super-secret-value-0001"})
+    params = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert params["api_key"] != "KEY-super-secret-value-0001"
+    assert "*" in params["api_key"]

@@ -182,3 +182,20 @@ def test_admin_withdraws_an_invitation(client_as, admin_a, team_a):
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
     assert AuditEvent.objects.filter(verb=AuditEvent.Verb.INVITATION_REVOKED, team=team_a).count() == 1
+
+
+def test_overlong_address_is_an_inline_error(client_as, admin_a, team_a):
+    response = _invite(client_as(admin_a), team_a, email="a" * 300 + "@acme.test")
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.text
+    assert not Invitation.objects.exists()
+
+
+def test_daily_invitation_limit(client_as, admin_a, team_a, settings):
+    settings.INVITATION_DAILY_LIMIT = 2
+    client = client_as(admin_a)
+    _invite(client, team_a, email="one@x.test")
+    _invite(client, team_a, email="two@x.test")
+    response = _invite(client, team_a, email="three@x.test")
+    assert "the most allowed" in response.text
+    assert Invitation.objects.count() == 2

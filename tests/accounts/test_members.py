@@ -71,3 +71,13 @@ def test_members_page_shows_confirmation_modal_for_removal(client_as, admin_a, m
     page = client_as(admin_a).get(reverse("accounts:member_list", args=[team_a.slug]))
     assert f'data-bs-target="#remove-member-{membership.pk}"' in page.text
     assert f"{member_a.email} will lose access to Acme Health at once" in page.text
+
+
+def test_admin_stepping_down_reloads_the_page(client_as, admin_a, member_a, team_a):
+    Membership.objects.filter(user=member_a).update(role=Role.ADMIN)
+    own = Membership.objects.get(user=admin_a, team=team_a)
+    url = reverse("accounts:member_role", args=[team_a.slug, own.pk])
+    response = client_as(admin_a).post(url, {"role": Role.MEMBER}, headers=HX)
+    assert response["HX-Refresh"] == "true"
+    own.refresh_from_db()
+    assert own.role == Role.MEMBER

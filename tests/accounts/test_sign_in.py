@@ -127,3 +127,56 @@ def test_password_reset_for_unknown_address_reveals_nothing(client, db, mailoutb
     response = client.post(reverse("accounts:password_reset"), {"email": "nobody@x.test"})
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert mailoutbox == []
+
+
+@override_settings(LOGIN_THROTTLE_LIMIT=3)
+def test_look_alike_letters_share_the_lock_or_miss_the_account(client, admin_a):
+    """A case-insensitive database lookup would let ſ or ı reach the account under a fresh throttle key.
+
+    Addresses are NFKC-normalised and matched exactly: ſ folds to s (same account, same lock), ı does
+    not fold to i (no account at all).
+    """
+    from tests.conftest import make_user
+
+    for _ in range(3):
+        _sign_in(client, admin_a.email, "wrong")
+    assert _sign_in(client, "ada@acme.teſt", PASSWORD).status_code == 429
+    make_user("tim@acme.test")
+    response = _sign_in(client, "tım@acme.test", PASSWORD)
+    assert response.status_code == 200
+    assert "do not match an account" in response.text
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(LOGIN_THROTTLE_LIMIT=3)
+def test_password_reset_lifts_the_lock_and_is_audited(client, admin_a, mailoutbox):
+    for _ in range(3):
+        _sign_in(client, admin_a.email, "wrong")
+    assert _sign_in(client, admin_a.email, PASSWORD).status_code == 429
+    client.post(reverse("accounts:password_reset"), {"email": admin_a.email})
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
+    form_page = client.get(link.split("testserver", 1)[1], follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "fresh-phrase-77", "new_password2": "fresh-phrase-77"},
+    )
+    assert AuditEvent.objects.filter(actor=admin_a, verb=AuditEvent.Verb.PASSWORD_RESET).count() == 1
+    assert _sign_in(client, admin_a.email, "fresh-phrase-77").status_code == 302
+
+
+def test_overlong_address_is_a_form_error(client, db):
+    response = _sign_in(client, "a" * 300 + "@x.test", "whatever")
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.text
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1, LOGIN_THROTTLE_LIMIT=1)
+def test_behind_a_proxy_the_throttle_uses_the_forwarded_client_address(client, admin_a):
+    """Behind one proxy every request has the proxy's REMOTE_ADDR; one client's failures must not lock out others."""
+    for n in range(4):
+        _sign_in(client, f"guess{n}@x.test", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    blocked = _sign_in(client, admin_a.email, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert blocked.status_code == 429
+    other = _sign_in(client, admin_a.email, PASSWORD, HTTP_X_FORWARDED_FOR="spoofed, 198.51.100.7")
+    assert other.status_code == 302
+    assert LoginFailure.objects.filter(ip_address="203.0.113.9").count() == 4

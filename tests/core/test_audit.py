@@ -81,3 +81,33 @@ def test_people_in_several_teams_do_not_duplicate_events(client_as, admin_a, tea
     audit_record(verb=AuditEvent.Verb.INVITATION_SENT, actor=admin_a, team=team_a)
     page = client_as(admin_a).get(_url(team_a)).context["page"]
     assert sorted(e.verb for e in page) == ["invitation_sent", "sign_in"]
+
+
+def test_a_bad_filter_value_is_shown_and_the_others_still_apply(client_as, admin_a, member_a, team_a):
+    audit_record(verb=AuditEvent.Verb.ROLE_CHANGED, actor=admin_a, team=team_a)
+    audit_record(verb=AuditEvent.Verb.ROLE_CHANGED, actor=member_a, team=team_a)
+    response = client_as(admin_a).get(_url(team_a), {"actor": "max@", "per_page": 7})
+    assert [e.actor_email for e in response.context["page"]] == [member_a.email]
+    assert "Select a valid choice" in response.text
+
+
+def test_history_restore_gets_the_whole_page(client_as, admin_a, team_a):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = client_as(admin_a).get(_url(team_a), headers=headers)
+    assert "<html" in response.text
+
+
+def test_sign_ins_from_before_joining_are_not_shown(client_as, admin_a, member_a, team_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.accounts.models import Membership
+
+    old = audit_record(verb=AuditEvent.Verb.SIGN_IN, actor=member_a)
+    AuditEvent.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=30))
+    Membership.objects.filter(user=member_a).update(created_at=timezone.now() - timedelta(days=1))
+    recent = audit_record(verb=AuditEvent.Verb.SIGN_IN, actor=member_a)
+    ids = {e.pk for e in client_as(admin_a).get(_url(team_a), {"actor": "max@"}).context["page"]}
+    assert recent.pk in ids
+    assert old.pk not in ids

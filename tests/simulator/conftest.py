@@ -82,7 +82,12 @@ class Sim:
 
 
 def enterprise_body(**overrides) -> dict:
-    contact = {"first_name": "Ada", "last_name": "Park", "email": "ada@northwind.example", "phone_number": "+13125550100"}
+    contact = {
+        "first_name": "Ada",
+        "last_name": "Park",
+        "email": "ada@northwind.example",
+        "phone_number": "+13125550100",
+    }
     address = {
         "street_address": "1 Main St",
         "city": "Chicago",
