@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import uuid
 from datetime import datetime, timedelta
-from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from portal.simulator.models import Account, Clock
+
+logger = logging.getLogger("portal.simulator")
 
 ERROR_URL = "https://developers.telnyx.com/docs/overview/errors/{code}"
 TITLES = {
@@ -209,27 +211,28 @@ def route(**handlers):
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs) -> HttpResponse:
-        handler = handlers.get(request.method)
-        if handler is None:
-            raise ApiError.one(
-                405, "10015", f"Method {request.method} is not allowed here.", title="Method not allowed"
-            )
-        request.account = authenticate(request)
-        return handler(request, **kwargs)
+        try:
+            handler = handlers.get(request.method)
+            if handler is None:
+                raise ApiError.one(
+                    405, "10015", f"Method {request.method} is not allowed here.", title="Method not allowed"
+                )
+            request.account = authenticate(request)
+            return handler(request, **kwargs)
+        except ApiError as exc:
+            return exc.response()
+        except Exception:
+            # Like the real API: an envelope, never an HTML error page, even with DEBUG on.
+            logger.exception("simulator: unhandled error on %s %s", request.method, request.path)
+            return ApiError.one(
+                500, "10000", "Internal server error.", title="Internal Server Error"
+            ).response()
 
     view.handlers = handlers
     return view
 
 
-def with_uuid(param: str, missing: str):
-    """Turn a path parameter into a UUID, answering 404 when it is not one."""
-
-    def decorator(func):
-        @wraps(func)
-        def wrapped(request, **kwargs):
-            kwargs[param] = parse_uuid(kwargs[param], missing)
-            return func(request, **kwargs)
-
-        return wrapped
-
-    return decorator
+@csrf_exempt
+def unrouted(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any path the simulator does not serve: a 404 envelope (not Django's HTML page)."""
+    return ApiError.one(404, "10009", f"No route for {request.method} /{path}.").response()

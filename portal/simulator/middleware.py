@@ -47,7 +47,8 @@ class SimulatorMiddleware:
         if fault is not None and fault.kind == "drop_after_commit" and response.status_code < 400:
             logger.info("fault: dropping the response to %s %s after commit", request.method, request.path)
             if fault.status == 0:
-                raise ConnectionDropped(request.path)
+                response.drop_connection = True  # SimulatorHandler closes the connection
+                return response
             return ApiError.one(
                 fault.status, "90502", "Upstream connection lost.", title="Bad Gateway"
             ).response()

@@ -1,9 +1,8 @@
 """The simulator's URLs: the Telnyx v2 API it imitates, and its /_sim control plane."""
 
-from django.http import JsonResponse
-from django.urls import path
+from django.urls import path, re_path
 
-from portal.simulator.api import entry, route
+from portal.simulator.api import route, unrouted
 from portal.simulator.views import claims, control, dirs, documents, enterprises, loa, numbers, tos
 
 E = "v2/enterprises/<str:enterprise_id>"
@@ -70,16 +69,5 @@ urlpatterns = [
     path("_sim/faults", route(GET=control.faults, POST=control.faults, DELETE=control.faults)),
     path("_sim/clock", route(GET=control.clock, POST=control.clock)),
     path("_sim/tick", route(POST=control.tick)),
+    re_path(r"^(?P<path>.*)$", unrouted),
 ]
-
-
-def handler404(request, exception=None):
-    return JsonResponse(
-        {"errors": [entry("10009", f"No route for {request.method} {request.path}.")]}, status=404
-    )
-
-
-def handler500(request):
-    return JsonResponse(
-        {"errors": [entry("10000", "Internal server error.", title="Internal Server Error")]}, status=500
-    )

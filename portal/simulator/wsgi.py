@@ -21,6 +21,16 @@ class SimulatorHandler(WSGIHandler):
             SimulatorMiddleware(convert_exception_to_response(self._get_response))
         )
 
+    def get_response(self, request):
+        response = super().get_response(request)
+        if getattr(response, "drop_connection", False):
+            # Fault injection: the write is committed, and the client never hears back.
+            from portal.simulator.middleware import ConnectionDropped
+
+            response.close()
+            raise ConnectionDropped(request.path)
+        return response
+
 
 def get_simulator_application() -> SimulatorHandler:
     import django

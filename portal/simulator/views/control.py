@@ -73,6 +73,13 @@ ACCOUNT_FIELDS = ("name", "credit_available", "account_level", "activation_delay
 @csrf_exempt
 def accounts(request):
     """Create an account (no auth: this is how a sandbox gets its first key)."""
+    try:
+        return _account_create(request)
+    except ApiError as exc:
+        return exc.response()
+
+
+def _account_create(request):
     if request.method != "POST":
         raise ApiError.one(405, "10015", "Use POST.", title="Method not allowed")
     body = json_body(request, allow_empty=True)
