@@ -125,7 +125,7 @@ def usable_document(account: Account, document_id, at: datetime) -> tuple[Docume
 
 def dir_reasons(codes: list[str] | None, outcome: str) -> list[dict] | None:
     """Wire rejection reasons for the given codes (first one keeps its message)."""
-    if outcome == "verified":
+    if outcome not in ("rejected", "unsuccessful", "permanently_rejected"):
         return None
     if not codes:
         codes = [next(r.code for r in rejections.DIR_REASONS if r.outcome == outcome)]

@@ -236,7 +236,7 @@ def update(request, document_id: str):
 def delete(request, document_id: str):
     document = _get(request, document_id)
     if document.linked:
-        raise invalid("Document is linked to a service and cannot be deleted.", title="Bad Request")
+        raise ApiError.one(422, "10015", "Document is linked to a service and cannot be deleted.")
     document.deleted_at = now()
     document.save(update_fields=["deleted_at"])
     return data(document_json(document))
