@@ -251,7 +251,9 @@ def download(request, document_id: str):
 
 def download_link(request, document_id: str):
     document = _get(request, document_id)
-    url = request.build_absolute_uri(f"/v2/documents/{document.id}/download")
+    # The raw Host header: the simulator is reached under whatever name the client used.
+    host = request.META.get("HTTP_HOST") or f"{request.META.get('SERVER_NAME')}:{request.META.get('SERVER_PORT')}"
+    url = f"{request.scheme}://{host}/v2/documents/{document.id}/download"
     return data({"url": url})
 
 
