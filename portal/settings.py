@@ -170,6 +170,10 @@ SIMULATOR_AUTOPILOT = env_bool("SIMULATOR_AUTOPILOT", False)
 SIMULATOR_REVIEW_DELAY = float(env("SIMULATOR_REVIEW_DELAY", "5"))  # submitted -> in_review, seconds
 SIMULATOR_DECISION_DELAY = float(env("SIMULATOR_DECISION_DELAY", "10"))  # in_review -> outcome, seconds
 SIMULATOR_DOCUMENT_TTL = env_int("SIMULATOR_DOCUMENT_TTL", 1800)  # unlinked uploads expire (seconds)
+# The key of the simulator's demo account (simulator_seed --demo); the portal's demo team uses it.
+SIMULATOR_DEMO_API_KEY = env(
+    "SIMULATOR_DEMO_API_KEY", "KEYSIMDEMO0000000000000000000000000000000000000000ACME"
+)
 SIMULATOR_WEBHOOK_DELAYS = [float(x) for x in env_list("SIMULATOR_WEBHOOK_DELAYS", "1,2,4,8")]
 
 AUTH_USER_MODEL = "accounts.User"

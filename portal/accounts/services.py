@@ -385,7 +385,7 @@ def telnyx_account_save(
         if account is None:
             account = TelnyxAccount(team=team)
         changes = {}
-        if api_key:
+        if api_key and api_key != account.api_key:
             if any(ch.isspace() for ch in api_key) or len(api_key) < 20:
                 raise ServiceError(
                     _(
@@ -441,3 +441,18 @@ def support_view_record(*, user: User, team: Team, request) -> None:
         details={"path": request.get_full_path()[:500]},
         request=request,
     )
+
+
+def simulator_public_key(*, base_url: str, api_key: str) -> str | None:
+    """The bundled simulator's webhook key for an account, fetched from its control plane (demo set-up only)."""
+    import httpx
+
+    origin = base_url.rstrip("/").removesuffix("/v2")
+    try:
+        response = httpx.get(
+            f"{origin}/_sim/webhooks/public_key", headers={"Authorization": f"Bearer {api_key}"}, timeout=3.0
+        )
+        response.raise_for_status()
+        return response.json()["data"]["public_key"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None

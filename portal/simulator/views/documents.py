@@ -252,7 +252,10 @@ def download(request, document_id: str):
 def download_link(request, document_id: str):
     document = _get(request, document_id)
     # The raw Host header: the simulator is reached under whatever name the client used.
-    host = request.META.get("HTTP_HOST") or f"{request.META.get('SERVER_NAME')}:{request.META.get('SERVER_PORT')}"
+    host = (
+        request.META.get("HTTP_HOST")
+        or f"{request.META.get('SERVER_NAME')}:{request.META.get('SERVER_PORT')}"
+    )
     url = f"{request.scheme}://{host}/v2/documents/{document.id}/download"
     return data({"url": url})
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from portal.accounts import services
 from portal.accounts.models import Membership, Role, Team, User
 
 TEAMS = [("acme", "Acme Health"), ("globex", "Globex Logistics")]
@@ -20,6 +21,21 @@ PEOPLE = [
 
 
 class Command(BaseCommand):
+    def _link_simulator(self, team: Team) -> None:
+        """Give the demo team the simulator's demo key and, if it is running, its webhook key."""
+        admin = User.objects.get(email="admin@acme.test")
+        public_key = services.simulator_public_key(
+            base_url=settings.TELNYX_API_BASE_URL, api_key=settings.SIMULATOR_DEMO_API_KEY
+        )
+        services.telnyx_account_save(
+            team=team,
+            api_key=settings.SIMULATOR_DEMO_API_KEY,
+            webhook_public_key=public_key or "",
+            actor=admin,
+        )
+        where = "with its webhook key" if public_key else "(simulator not reachable: no webhook key yet)"
+        self.stdout.write(f"Acme Health is linked to the simulator's demo account {where}.")
+
     help = "Seed demo teams and users for a local try-out (refuses to run with DEBUG off unless --force)."
 
     def add_arguments(self, parser):
@@ -49,6 +65,7 @@ class Command(BaseCommand):
                 or "support: every team, read-only"
             )
             rows.append((email, password, where))
+        self._link_simulator(teams["acme"])
         width = max(len(r[0]) for r in rows)
         self.stdout.write(self.style.SUCCESS("Demo accounts (sign in with e-mail and password):"))
         for email, password, where in rows:

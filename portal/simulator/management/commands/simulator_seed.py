@@ -1,0 +1,312 @@
+"""Seed the simulator: a demo account with data in every status, or bulk data for load tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.simulator import rejections, services
+from portal.simulator.api import now
+from portal.simulator.models import (
+    Account,
+    Batch,
+    Dir,
+    DirPhoneNumber,
+    Document,
+    Enterprise,
+    InfringementClaim,
+    InventoryNumber,
+    TosAgreement,
+)
+
+LOA_PDF = b"%PDF-1.4\n% demo signed letter of authorization\n%%EOF\n"
+ADDRESS = {
+    "street_address": "100 N Michigan Ave",
+    "extended_address": "Suite 400",
+    "city": "Chicago",
+    "administrative_area": "IL",
+    "postal_code": "60601",
+    "country": "US",
+}
+CONTACT = {
+    "first_name": "Ada",
+    "last_name": "Admin",
+    "email": "admin@acme.test",
+    "phone_number": "+13125550100",
+}
+DEMO_DIRS = [
+    # display name, status, number statuses per batch
+    (
+        "Acme Health",
+        "verified",
+        [["verified"] * 5, ["in_review"] * 3, ["verified", "unsuccessful", "permanently_rejected"]],
+    ),
+    ("Acme Health Billing", "verified", [["submitted"] * 4]),
+    ("Acme Pharmacy", "in_review", []),
+    ("Acme Labs", "submitted", []),
+    ("Acme Dental", "draft", []),
+    ("Acme Reminders", "rejected", []),
+    ("Acme Imaging", "unsuccessful", []),
+    ("Acme Urgent Care", "suspended", [["suspended"] * 2]),
+    ("Acme Vision", "expired", [["expired"] * 2]),
+    ("Acme Wellness", "permanently_rejected", []),
+    ("Acme Old Brand", "delete_requested", []),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the Telnyx simulator: --demo (every status, for the portal's demo team) or --numbers/--dirs (load)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo", action="store_true", help="Create the demo account (idempotent).")
+        parser.add_argument(
+            "--reset", action="store_true", help="With --demo: delete and recreate the demo account."
+        )
+        parser.add_argument("--numbers", type=int, default=0, help="Attach this many numbers (load seeding).")
+        parser.add_argument(
+            "--dirs", type=int, default=1, help="Spread the numbers over this many verified DIRs."
+        )
+        parser.add_argument(
+            "--api-key", default=None, help="Account key for load seeding (default: a new account)."
+        )
+
+    def handle(self, *args, demo=False, reset=False, numbers=0, dirs=1, api_key=None, **options):
+        if demo:
+            self._demo(reset=reset)
+        if numbers:
+            self._load(numbers=numbers, dirs=max(1, dirs), api_key=api_key)
+        if not demo and not numbers:
+            raise CommandError("Say what to seed: --demo, or --numbers N [--dirs D].")
+
+    # --- demo ---------------------------------------------------------------------------------
+
+    def _demo(self, *, reset: bool) -> None:
+        key = settings.SIMULATOR_DEMO_API_KEY
+        existing = Account.objects.filter(api_key=key).first()
+        if existing and not reset:
+            self.stdout.write(f"Simulator demo account exists (key {key}).")
+            return
+        if existing:
+            existing.delete()
+        at = now()
+        with services.atomic():
+            account = services.account_create(name="Acme Health (demo)", api_key=key)
+            TosAgreement.objects.create(
+                account=account, product_type="branded_calling", terms_version="v1.0.0", agreed_at=at
+            )
+            numbers = [f"+1312555{n:04}" for n in range(1000, 1300)]
+            InventoryNumber.objects.bulk_create(
+                InventoryNumber(id=str(uuid.uuid4()), account=account, phone_number=n, created_at=at)
+                for n in numbers
+            )
+            enterprise = Enterprise.objects.create(
+                account=account,
+                legal_name="Acme Health LLC",
+                fein="36-1234567",
+                country_code="US",
+                branded_calling_enabled=True,
+                data={
+                    "doing_business_as": "Acme Health",
+                    "organization_type": "commercial",
+                    "organization_legal_type": "llc",
+                    "jurisdiction_of_incorporation": "Delaware",
+                    "website": "https://acmehealth.example",
+                    "industry": "healthcare",
+                    "number_of_employees": "201-500",
+                    "organization_contact": {**CONTACT, "job_title": "Operations Director"},
+                    "billing_contact": CONTACT,
+                    "organization_physical_address": ADDRESS,
+                    "billing_address": ADDRESS,
+                },
+                created_at=at,
+                updated_at=at,
+            )
+            loa = Document.objects.create(
+                account=account,
+                filename="acme-loa-signed.pdf",
+                content_type="application/pdf",
+                size=len(LOA_PDF),
+                sha256="0" * 64,
+                content=LOA_PDF,
+                linked=True,
+                created_at=at,
+                updated_at=at,
+            )
+            pool = iter(numbers)
+            for i, (name, status, batches) in enumerate(DEMO_DIRS):
+                created = at - timedelta(days=40 - i)
+                self._demo_dir(account, enterprise, loa, name, status, batches, pool, created)
+        self.stdout.write(
+            self.style.SUCCESS(f"Simulator demo account seeded (key {key}, {len(numbers)} numbers).")
+        )
+
+    def _demo_dir(self, account, enterprise, loa, name, status, batches, pool, created):
+        dir_ = Dir.objects.create(
+            account=account,
+            enterprise=enterprise,
+            display_name=name,
+            authorizer_name="Ada Admin",
+            authorizer_email="admin@acme.test",
+            call_reasons=[{"reason": "Appointment Reminder", "created_at": created.isoformat()}],
+            certify_brand_is_accurate=True,
+            certify_no_shaft_content=True,
+            certify_ip_ownership=True,
+            status="draft",
+            status_changed_at=created,
+            created_at=created,
+            updated_at=created,
+        )
+        if status != "draft":
+            services.dir_transition(dir_, "verified", at=created + timedelta(hours=1))
+        for b, statuses in enumerate(batches):
+            at = created + timedelta(days=1, hours=b)
+            batch = Batch.objects.create(
+                account=account,
+                dir=dir_,
+                documents=[
+                    {
+                        "document_id": str(loa.id),
+                        "document_type": "letter_of_authorization",
+                        "description": None,
+                    }
+                ],
+                status_changed_at=at,
+                submitted_at=at,
+            )
+            rows = [
+                DirPhoneNumber(
+                    account=account,
+                    dir=dir_,
+                    batch=batch,
+                    phone_number=next(pool),
+                    loa_document_id=loa.id,
+                    seq=services.number_seq(at, p),
+                    created_at=at,
+                    updated_at=at,
+                )
+                for p in range(len(statuses))
+            ]
+            DirPhoneNumber.objects.bulk_create(rows)
+            for row, number_status in zip(rows, statuses, strict=True):
+                reason = None
+                if number_status == "unsuccessful":
+                    reason = rejections.NUMBER_BY_CODE["number_not_in_service"].wire()
+                elif number_status == "permanently_rejected":
+                    reason = rejections.NUMBER_BY_CODE["number_type_ineligible"].wire()
+                services.numbers_set_status(
+                    DirPhoneNumber.objects.filter(pk=row.pk), number_status, at=at, rejection_reason=reason
+                )
+        later = created + timedelta(days=2)
+        if status == "suspended":
+            InfringementClaim.objects.create(
+                account=account,
+                dir=dir_,
+                claimant_name="Contoso Urgent Care Inc.",
+                claimant_contact="legal@contoso.example",
+                claim_description="The display name is confusingly similar to our registered trademark.",
+                claim_date=later,
+                created_at=later,
+                updated_at=later,
+            )
+            services.dir_transition(dir_, "suspended", at=later)
+        elif status in ("rejected", "unsuccessful", "permanently_rejected"):
+            services.dir_transition(dir_, "in_review", at=later)
+            outcome = {
+                "rejected": ["display_name_not_associated", "documentation_incomplete"],
+                "unsuccessful": ["logo_unreachable"],
+                "permanently_rejected": ["ineligible_business_category"],
+            }[status]
+            services.dir_transition(
+                dir_, status, rejection_reasons=services.dir_reasons(outcome, status), at=later
+            )
+        elif status == "expired":
+            services.dir_transition(dir_, "expired", at=later)
+        elif status in ("submitted", "in_review"):
+            services.dir_submit(dir_, at=later)
+            if status == "in_review":
+                services.dir_transition(dir_, "in_review", at=later)
+        elif status == "delete_requested":
+            Dir.objects.filter(pk=dir_.pk).update(status="delete_requested", delete_requested_at=later)
+
+    # --- load ---------------------------------------------------------------------------------
+
+    def _load(self, *, numbers: int, dirs: int, api_key: str | None) -> None:
+        """Bulk rows straight into the tables (no per-row services): minutes, not hours, for a million."""
+        account = Account.objects.filter(api_key=api_key).first() if api_key else None
+        account = account or services.account_create(name="Load test", api_key=api_key)
+        at = now()
+        enterprise = Enterprise.objects.create(
+            account=account,
+            legal_name=f"Load Test {uuid.uuid4().hex[:6]} LLC",
+            fein="12-3456789",
+            country_code="US",
+            branded_calling_enabled=True,
+            data={},
+            created_at=at,
+            updated_at=at,
+        )
+        per_dir = -(-numbers // dirs)
+        start = InventoryNumber.objects.filter(account=account).count()
+        made = 0
+        for d in range(dirs):
+            dir_ = Dir.objects.create(
+                account=account,
+                enterprise=enterprise,
+                display_name=f"Load DIR {d + 1}",
+                status="verified",
+                verified_at=at,
+                expiring_at=at + timedelta(days=365),
+                status_changed_at=at,
+                created_at=at,
+                updated_at=at,
+            )
+            count = min(per_dir, numbers - made)
+            for offset in range(0, count, 15_000):
+                # 1,000 batches of 15 per round trip: bulk inserts, no per-row queries.
+                size = min(15_000, count - offset)
+                base = start + made + offset
+                phones = [f"+1{2000000000 + base + i:010d}" for i in range(size)]
+                batches = [
+                    Batch(
+                        id=uuid.uuid4(),
+                        account=account,
+                        dir=dir_,
+                        status="verified",
+                        status_changed_at=at,
+                        submitted_at=at,
+                    )
+                    for _ in range(0, size, 15)
+                ]
+                Batch.objects.bulk_create(batches, batch_size=2000)
+                InventoryNumber.objects.bulk_create(
+                    (
+                        InventoryNumber(id=str(uuid.uuid4()), account=account, phone_number=p, created_at=at)
+                        for p in phones
+                    ),
+                    batch_size=2000,
+                )
+                DirPhoneNumber.objects.bulk_create(
+                    (
+                        DirPhoneNumber(
+                            account=account,
+                            dir=dir_,
+                            batch=batches[i // 15],
+                            phone_number=p,
+                            status="verified",
+                            seq=(base + i) * 16,
+                            created_at=at,
+                            updated_at=at,
+                            verified_at=at,
+                        )
+                        for i, p in enumerate(phones)
+                    ),
+                    batch_size=2000,
+                )
+            made += count
+            self.stdout.write(f"  DIR {dir_.id}: {count} numbers")
+        self.stdout.write(
+            self.style.SUCCESS(f"Seeded {made} numbers on {dirs} DIR(s); account key {account.api_key}")
+        )
