@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -92,7 +93,7 @@ def test_real_server_can_drop_the_connection_after_the_write(server):
 
 
 def test_demo_seed_covers_every_status(db):
-    call_command("simulator_seed", "--demo", stdout=open(os.devnull, "w"))
+    call_command("simulator_seed", "--demo", stdout=io.StringIO())
     statuses = set(Dir.objects.values_list("status", flat=True))
     assert statuses == {
         "verified", "in_review", "submitted", "draft", "rejected", "unsuccessful",
