@@ -153,6 +153,14 @@ def parse_uuid(value: str, missing: str) -> uuid.UUID:
         raise not_found(missing) from exc
 
 
+def get_owned(queryset, raw_id: str, missing: str):
+    """The row with this id in the caller's queryset, else a 404 saying `missing`."""
+    found = queryset.filter(id=parse_uuid(raw_id, missing)).first()
+    if found is None:
+        raise not_found(missing)
+    return found
+
+
 # --- pagination -------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from portal.simulator.api import (
     ApiError,
     bad_request,
     data,
+    get_owned,
     json_body,
     not_found,
     now,
@@ -178,11 +179,9 @@ def _number_reason(body, to: str):
 
 
 def batch_transition(request, batch_id: str):
-    batch = Batch.objects.filter(
-        account=request.account, id=parse_uuid(batch_id, "Phone number batch not found.")
-    ).first()
-    if batch is None:
-        raise not_found("Phone number batch not found.")
+    batch = get_owned(
+        Batch.objects.filter(account=request.account), batch_id, "Phone number batch not found."
+    )
     body = json_body(request)
     to = body.get("to")
     if to not in NUMBER_TARGETS:
@@ -199,15 +198,8 @@ def batch_transition(request, batch_id: str):
 
 
 def number_transition(request, number_id: str):
-    number = (
-        DirPhoneNumber.objects.filter(
-            account=request.account, removed_at=None, id=parse_uuid(number_id, "Phone number not found.")
-        )
-        .select_related("dir")
-        .first()
-    )
-    if number is None:
-        raise not_found("Phone number not found.")
+    numbers = DirPhoneNumber.objects.filter(account=request.account, removed_at=None).select_related("dir")
+    number = get_owned(numbers, number_id, "Phone number not found.")
     body = json_body(request)
     to = body.get("to")
     if to not in NUMBER_TARGETS:

@@ -12,18 +12,19 @@ from portal.simulator.api import (
     ApiError,
     bad_request,
     data,
+    get_owned,
     invalid,
     json_body,
-    not_found,
     now,
     paginate,
     paginate_list,
     parse_uuid,
     ts,
 )
-from portal.simulator.models import Comment, Dir, Enterprise
+from portal.simulator.models import Comment, Dir
 from portal.simulator.serializers import comment_json, dir_json
 from portal.simulator.validation import Checker, display_name_problem
+from portal.simulator.views.enterprises import get_enterprise
 
 DOCUMENT_TYPES = {
     "letter_of_authorization": "Letter of Authorization for the phone numbers",
@@ -81,23 +82,8 @@ CERTS = ("certify_brand_is_accurate", "certify_no_shaft_content", "certify_ip_ow
 
 def get_dir(request, dir_id: str) -> Dir:
     """The caller's DIR; another account's, a deleted one or a non-UUID id is a 404."""
-    dir_ = (
-        Dir.objects.filter(account=request.account, deleted_at=None, id=parse_uuid(dir_id, "DIR not found."))
-        .select_related("enterprise")
-        .first()
-    )
-    if dir_ is None:
-        raise not_found("DIR not found.")
-    return dir_
-
-
-def _enterprise(request, enterprise_id: str) -> Enterprise:
-    enterprise = Enterprise.objects.filter(
-        account=request.account, deleted_at=None, id=parse_uuid(enterprise_id, "Enterprise not found.")
-    ).first()
-    if enterprise is None:
-        raise not_found("Enterprise not found.")
-    return enterprise
+    dirs = Dir.objects.filter(account=request.account, deleted_at=None).select_related("enterprise")
+    return get_owned(dirs, dir_id, "DIR not found.")
 
 
 def _check_fields(body: dict, *, creating: bool) -> Checker:
@@ -177,7 +163,7 @@ def _reasons(values: list[str], at: datetime) -> list[dict]:
 
 
 def create(request, enterprise_id: str):
-    enterprise = _enterprise(request, enterprise_id)
+    enterprise = get_enterprise(request, enterprise_id)
     body = json_body(request)
     at = now()
     if enterprise.role_type == "bpo":
@@ -295,7 +281,7 @@ def list_all(request):
 
 
 def list_for_enterprise(request, enterprise_id: str):
-    enterprise = _enterprise(request, enterprise_id)
+    enterprise = get_enterprise(request, enterprise_id)
     return _list(request, Dir.objects.filter(enterprise=enterprise, deleted_at=None), scoped=True)
 
 

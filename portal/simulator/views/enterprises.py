@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.http import HttpResponse
 
 from portal.simulator import services
-from portal.simulator.api import ApiError, bad_request, data, json_body, not_found, now, paginate, parse_uuid
+from portal.simulator.api import ApiError, bad_request, data, get_owned, json_body, now, paginate
 from portal.simulator.models import Dir, Enterprise, TosAgreement
 from portal.simulator.serializers import enterprise_json
 from portal.simulator.validation import Checker
@@ -184,13 +184,13 @@ def _validate(body: dict, *, partial: bool) -> dict:
     return {key: value for key, value in body.items() if key in known}
 
 
-def _get(request, enterprise_id: str) -> Enterprise:
-    enterprise = Enterprise.objects.filter(
-        account=request.account, deleted_at=None, id=parse_uuid(enterprise_id, "Enterprise not found.")
-    ).first()
-    if enterprise is None:
-        raise not_found("Enterprise not found.")
-    return enterprise
+def get_enterprise(request, enterprise_id: str) -> Enterprise:
+    """The caller's live enterprise, or 404."""
+    return get_owned(
+        Enterprise.objects.filter(account=request.account, deleted_at=None),
+        enterprise_id,
+        "Enterprise not found.",
+    )
 
 
 def _duplicate(account, legal_name: str, fein: str, exclude=None) -> bool:
@@ -239,11 +239,11 @@ def list_(request):
 
 
 def retrieve(request, enterprise_id: str):
-    return data(enterprise_json(_get(request, enterprise_id)))
+    return data(enterprise_json(get_enterprise(request, enterprise_id)))
 
 
 def update(request, enterprise_id: str):
-    enterprise = _get(request, enterprise_id)
+    enterprise = get_enterprise(request, enterprise_id)
     body = json_body(request)
     for field in body:
         if field not in MUTABLE:
@@ -269,7 +269,7 @@ def update(request, enterprise_id: str):
 
 
 def delete(request, enterprise_id: str):
-    enterprise = _get(request, enterprise_id)
+    enterprise = get_enterprise(request, enterprise_id)
     dirs = Dir.objects.filter(enterprise=enterprise, deleted_at=None)
     claimed = [str(d.id) for d in dirs if services.open_claim_ids(d)]
     if claimed:
@@ -293,7 +293,7 @@ def delete(request, enterprise_id: str):
 
 
 def activate(request, enterprise_id: str):
-    enterprise = _get(request, enterprise_id)
+    enterprise = get_enterprise(request, enterprise_id)
     account = request.account
     version = account.branded_calling_terms_version
     if not TosAgreement.objects.filter(
