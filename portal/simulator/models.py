@@ -170,7 +170,7 @@ class Batch(models.Model):
     submitted_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["dir", "-submitted_at"], name="sim_batch_list_idx")]
+        indexes = [models.Index(fields=["dir", "-submitted_at", "-id"], name="sim_batch_page_idx")]
 
 
 class DirPhoneNumber(models.Model):
@@ -194,6 +194,19 @@ class DirPhoneNumber(models.Model):
             models.Index(fields=["account", "phone_number", "removed_at"], name="sim_dpn_number_idx"),
             models.Index(fields=["batch", "seq"], name="sim_dpn_batch_idx"),
         ]
+
+
+class DirNumberIndex(models.Model):
+    """Paging index of a DIR's attached numbers: the first `seq` of every block of 250 by rank.
+
+    With it, any page starts from an indexed `seq >= anchor` lookup and skips fewer than 250 rows,
+    instead of an OFFSET over the whole list; `total` spares a COUNT. Kept current by the services
+    that attach and remove numbers (services.number_index_refresh).
+    """
+
+    dir = models.OneToOneField(Dir, primary_key=True, on_delete=models.CASCADE, related_name="number_index")
+    total = models.PositiveIntegerField(default=0)
+    anchors = models.JSONField(default=list)
 
 
 class Comment(models.Model):

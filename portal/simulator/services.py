@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import logging
 import secrets
@@ -15,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import Mod, RowNumber
 
 from portal.simulator import rejections
 from portal.simulator.api import now, ts
@@ -24,6 +26,7 @@ from portal.simulator.models import (
     Batch,
     Comment,
     Dir,
+    DirNumberIndex,
     DirPhoneNumber,
     Document,
     DocumentLink,
@@ -248,6 +251,32 @@ def numbers_set_status(numbers, to: str, *, at: datetime, rejection_reason: dict
         )
     batches_recompute({r[1] for r in rows}, at=at)
     return len(rows)
+
+
+BLOCK = 250
+
+
+def number_index_refresh(dir_id, *, from_seq: int | None = None) -> DirNumberIndex:
+    """Recompute the paging index of a DIR from the block holding `from_seq` (None: all of it).
+
+    Appends touch only the last block; a removal rewrites the blocks after it (one window query).
+    """
+    index = DirNumberIndex.objects.select_for_update().filter(dir_id=dir_id).first()
+    live = DirPhoneNumber.objects.filter(dir_id=dir_id, removed_at=None)
+    keep, start_rank, lower = [], 0, None
+    if index is not None and from_seq is not None and index.anchors:
+        block = max(bisect.bisect_right(index.anchors, from_seq) - 1, 0)
+        keep, start_rank, lower = index.anchors[:block], block * BLOCK, index.anchors[block]
+    tail = live if lower is None else live.filter(seq__gte=lower)
+    ranked = tail.annotate(rank=Window(RowNumber(), order_by=F("seq").asc())).annotate(
+        slot=Mod(F("rank") - 1, BLOCK)
+    )
+    anchors = keep + list(ranked.filter(slot=0).order_by("seq").values_list("seq", flat=True))
+    total = start_rank + tail.count()
+    index, _ = DirNumberIndex.objects.update_or_create(
+        dir_id=dir_id, defaults={"total": total, "anchors": anchors}
+    )
+    return index
 
 
 def number_seq(at: datetime, position: int) -> int:

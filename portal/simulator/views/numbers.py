@@ -18,7 +18,7 @@ from portal.simulator.api import (
     paginate,
     parse_uuid,
 )
-from portal.simulator.models import Batch, DirPhoneNumber, InventoryNumber, NumberBlock
+from portal.simulator.models import Batch, DirNumberIndex, DirPhoneNumber, InventoryNumber, NumberBlock
 from portal.simulator.serializers import batch_json, number_json
 from portal.simulator.validation import normalize_number
 from portal.simulator.views.dirs import DOCUMENT_TYPES, get_dir
@@ -133,6 +133,7 @@ def add(request, dir_id: str, enterprise_id: str | None = None):
             )
         }
         rows, old_batches = [], set()
+        moved_from = [r.seq for r in readd.values()]
         for position, number in enumerate(normalized):
             row = readd.get(number)
             if row is not None:
@@ -157,6 +158,7 @@ def add(request, dir_id: str, enterprise_id: str | None = None):
                 )
             rows.append(row)
         services.batches_recompute(old_batches, at=at)
+        services.number_index_refresh(dir_.id, from_seq=min([*moved_from, *(r.seq for r in rows)]))
         services.documents_link(
             account=request.account,
             document_ids=[parse_uuid(d["document_id"], "") for d in documents],
@@ -218,14 +220,27 @@ def _check_numbers(account, dir_, raw_numbers: list) -> tuple[list[dict], list[s
 
 def list_(request, dir_id: str, enterprise_id: str | None = None):
     dir_ = _dir_for(request, dir_id, enterprise_id)
-    numbers = DirPhoneNumber.objects.filter(dir=dir_, removed_at=None)
+    numbers = DirPhoneNumber.objects.filter(dir=dir_, removed_at=None).order_by("seq")
+    enterprise_id = str(dir_.enterprise_id)
     status = request.GET.get("status")
     if status:
         if status not in NUMBER_STATUSES:
             raise bad_request(f"status must be one of: {', '.join(NUMBER_STATUSES)}.", parameter="status")
-        numbers = numbers.filter(status=status)
-    enterprise_id = str(dir_.enterprise_id)
-    return paginate(request, numbers.order_by("seq"), lambda n: number_json(n, enterprise_id=enterprise_id))
+        return paginate(
+            request, numbers.filter(status=status), lambda n: number_json(n, enterprise_id=enterprise_id)
+        )
+    number, size = page_params(request)
+    index = DirNumberIndex.objects.filter(dir=dir_).first()
+    total = index.total if index else 0
+    start = (number - 1) * size
+    rows = []
+    if start < total:
+        # Jump to the block's first seq through the index, then skip fewer than 250 rows.
+        block, within = divmod(start, services.BLOCK)
+        rows = list(numbers.filter(seq__gte=index.anchors[block])[within : within + size])
+    return page_response(
+        [number_json(n, enterprise_id=enterprise_id) for n in rows], number=number, size=size, total=total
+    )
 
 
 def remove(request, dir_id: str, enterprise_id: str | None = None):
@@ -244,6 +259,7 @@ def remove(request, dir_id: str, enterprise_id: str | None = None):
         removed = {r.phone_number for r in rows}
         if rows:
             DirPhoneNumber.objects.filter(id__in=[r.id for r in rows]).update(removed_at=at, updated_at=at)
+            services.number_index_refresh(dir_.id, from_seq=min(r.seq for r in rows))
     failed = [n for n in wanted if n not in removed]
     if not removed:
         raise ApiError(

@@ -199,6 +199,7 @@ class Command(BaseCommand):
                 services.numbers_set_status(
                     DirPhoneNumber.objects.filter(pk=row.pk), number_status, at=at, rejection_reason=reason
                 )
+        services.number_index_refresh(dir_.id)
         later = created + timedelta(days=2)
         if status == "suspended":
             InfringementClaim.objects.create(
@@ -305,6 +306,7 @@ class Command(BaseCommand):
                     ),
                     batch_size=2000,
                 )
+            services.number_index_refresh(dir_.id)
             made += count
             self.stdout.write(f"  DIR {dir_.id}: {count} numbers")
         self.stdout.write(
