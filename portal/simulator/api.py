@@ -95,7 +95,10 @@ def ts(value: datetime | None) -> str | None:
     """Branded-calling timestamps: ISO-8601 UTC with microseconds and Z."""
     if value is None:
         return None
-    return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset():
+        value = value.astimezone(timezone.UTC)
+    # isoformat is several times faster than strftime, which matters on pages of 3,750 numbers.
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def ts_ms(value: datetime | None) -> str | None:

@@ -155,7 +155,9 @@ def dir_transition(
         dir_.expiring_at = at + timedelta(days=365)
         dir_.rejection_reasons = None
         dir_.rejected_at = None
-    elif to in ("rejected", "unsuccessful", "permanently_rejected"):
+    elif to in ("rejected", "unsuccessful", "permanently_rejected") or (
+        to == "suspended" and rejection_reasons
+    ):
         dir_.rejection_reasons = rejection_reasons
         dir_.rejected_at = at
         if rejection_reasons:
@@ -326,6 +328,8 @@ def autopilot_tick(*, at: datetime | None = None) -> dict[str, int]:
             status="in_review", status_changed_at__lte=at - decide, deleted_at=None
         ):
             outcome, reasons = dir_outcome(dir_.display_name)
+            if outcome != "verified" and open_claim_ids(dir_):
+                outcome = "suspended"  # a failed infringement re-vet goes back to suspended
             dir_transition(dir_, outcome, rejection_reasons=reasons, at=at)
             counts["dirs"] += 1
         for batch in Batch.objects.filter(status="submitted", status_changed_at__lte=at - review):

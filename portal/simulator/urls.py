@@ -30,6 +30,7 @@ urlpatterns = [
     path("v2/dir/document_types", route(GET=dirs.document_types)),
     path(D, route(GET=dirs.retrieve, PATCH=dirs.update, DELETE=dirs.delete)),
     path(f"{D}/submit", route(POST=dirs.submit)),
+    path(f"{D}/infringement_update", route(PUT=dirs.infringement_update)),
     path(f"{D}/comments", route(GET=dirs.comment_list, POST=dirs.comment_create)),
     path(f"{D}/loa", route(POST=loa.render)),
     path(f"{D}/infringement_claims", route(GET=claims.list_for_dir)),

@@ -114,3 +114,65 @@ def test_resolved_modified_allows_edit_and_submit(sim, claimed):
 def test_other_accounts_claims_are_404(sim, other_sim, claimed):
     assert_envelope(other_sim.get(f"/v2/infringement_claims/{claimed[1]['id']}"), 404, "10009")
     assert_envelope(sim.get(f"/v2/infringement_claims/{uuid.uuid4()}"), 404, "10009")
+
+
+INFRINGEMENT_FIX = {
+    "certify_brand_is_accurate": True,
+    "certify_ip_ownership": True,
+    "certify_no_infringement": True,
+    "certify_no_shaft_content": True,
+    "infringement_resolution_notes": "We changed the name and attach our licence.",
+}
+
+
+def test_infringement_update_resubmits_with_the_claim_open(sim, claimed, settings):
+    dir_, claim, _ = claimed
+    doc = sim.document()
+    fixed = sim.ok(
+        "PUT",
+        f"/v2/dir/{dir_['id']}/infringement_update",
+        json={**INFRINGEMENT_FIX, "display_name": "Acme Care",
+              "documents": [{"document_id": doc["id"], "document_type": "trademark_registration"}]},
+    )["data"]  # fmt: skip
+    assert fixed["status"] == "submitted" and fixed["display_name"] == "Acme Care"
+    assert sim.ok("GET", f"/v2/infringement_claims/{claim['id']}")["data"]["status"] == "pending"
+    # Vetting passes → verified; the claim can then be resolved.
+    settings.SIMULATOR_REVIEW_DELAY, settings.SIMULATOR_DECISION_DELAY = 1, 1
+    for _ in range(2):
+        sim.ok("POST", "/_sim/clock", json={"advance_seconds": 2})
+        sim.ok("POST", "/_sim/tick")
+    assert sim.ok("GET", f"/v2/dir/{dir_['id']}")["data"]["status"] == "verified"
+
+
+def test_failed_infringement_revet_goes_back_to_suspended(sim, claimed, settings):
+    dir_, _, _ = claimed
+    sim.ok(
+        "PUT",
+        f"/v2/dir/{dir_['id']}/infringement_update",
+        json={**INFRINGEMENT_FIX, "display_name": "Reject Acme"},
+    )
+    settings.SIMULATOR_REVIEW_DELAY, settings.SIMULATOR_DECISION_DELAY = 1, 1
+    for _ in range(2):
+        sim.ok("POST", "/_sim/clock", json={"advance_seconds": 2})
+        sim.ok("POST", "/_sim/tick")
+    assert sim.ok("GET", f"/v2/dir/{dir_['id']}")["data"]["status"] == "suspended"
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [({"certify_no_infringement": False}, "/body/certify_no_infringement"),
+     ({"infringement_resolution_notes": "short"}, "/body/infringement_resolution_notes"),
+     ({"display_name": "x" * 40}, "/body/display_name")],
+)  # fmt: skip
+def test_infringement_update_validation_is_422(sim, claimed, change, pointer):
+    errors = assert_envelope(
+        sim.put(f"/v2/dir/{claimed[0]['id']}/infringement_update", json={**INFRINGEMENT_FIX, **change}),
+        422,
+        "10005",
+    )
+    assert pointer in [e["source"]["pointer"] for e in errors]
+
+
+def test_infringement_update_needs_a_suspended_dir_with_an_open_claim(sim):
+    dir_ = sim.verified_dir()
+    assert_envelope(sim.put(f"/v2/dir/{dir_['id']}/infringement_update", json=INFRINGEMENT_FIX), 400, "10015")

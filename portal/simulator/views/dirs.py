@@ -474,3 +474,60 @@ def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+INFRINGEMENT_CERTS = (
+    "certify_brand_is_accurate",
+    "certify_ip_ownership",
+    "certify_no_infringement",
+    "certify_no_shaft_content",
+)
+
+
+def infringement_update(request, dir_id: str):
+    """Fix and resubmit a DIR suspended by an open claim (the claim stays open)."""
+    dir_ = get_dir(request, dir_id)
+    body = json_body(request)
+    check = Checker(body, status=422)
+    for cert in INFRINGEMENT_CERTS:
+        check.boolean(cert, required=True, must_be_true=True)
+    check.string("infringement_resolution_notes", required=True, min_len=10, max_len=500)
+    if body.get("display_name") is not None:
+        problem = display_name_problem(body["display_name"])
+        if problem:
+            check.fail("display_name", problem)
+    if body.get("call_reasons") is not None:
+        reasons = body["call_reasons"]
+        if (
+            not isinstance(reasons, list)
+            or not 1 <= len(reasons) <= 10
+            or not all(isinstance(r, str) and 1 <= len(r.strip()) <= 64 for r in reasons)
+        ):
+            check.fail("call_reasons", "call_reasons must be 1 to 10 reasons of 1 to 64 characters.")
+    if body.get("logo_url") is not None:
+        check.https_url("logo_url", max_len=128)
+    check.raise_if_any()
+    if dir_.status != "suspended" or not services.open_claim_ids(dir_):
+        raise bad_request("infringement_update is only for a suspended DIR with an open infringement claim.")
+    at = now()
+    documents_check = Checker(body)
+    documents = _check_documents(request, dir_, body.get("documents"), documents_check, at)
+    documents_check.raise_if_any()
+    with services.atomic():
+        if body.get("display_name") is not None:
+            dir_.display_name = body["display_name"]
+        if body.get("logo_url") is not None:
+            dir_.logo_url = body["logo_url"]
+        if body.get("call_reasons") is not None:
+            dir_.call_reasons = _reasons(body["call_reasons"], at)
+        if documents:
+            dir_.documents = dir_.documents + documents
+        services.dir_submit(dir_, at=at)
+        services.documents_link(
+            account=request.account,
+            document_ids=[d["document_id"] for d in documents],
+            record_type="dir",
+            resource_id=dir_.id,
+            at=at,
+        )
+    return data(dir_json(dir_))
