@@ -91,15 +91,15 @@ def client_as():
 
 
 def pytest_report_header(config):
-    """Say which database this run uses, so the SQLite and PostgreSQL runs are told apart in CI logs."""
+    """Say which databases this run uses, so the SQLite and PostgreSQL runs are told apart in CI logs."""
     from django.conf import settings
 
-    db = settings.DATABASES["default"]
-    return (
-        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''}:{db.get('PORT') or ''}".rstrip(
-            ":"
-        )
-    )
+    lines = []
+    for alias in ("default", "simulator"):
+        db = settings.DATABASES[alias]
+        where = f"{db.get('HOST') or ''}:{db.get('PORT') or ''}".rstrip(":")
+        lines.append(f"database {alias}: {db['ENGINE'].rsplit('.', 1)[-1]} {where}".rstrip())
+    return lines
 
 
 def pytest_collection_modifyitems(items):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +27,18 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def _wait_for_group_exit(pgid: int, timeout: float = 20) -> None:
+    """Wait until no process of the group is left (they hold database sessions until they exit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.killpg(pgid, signal.SIGKILL)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
     invitation = services.invitation_create(
@@ -47,6 +60,7 @@ def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so every worker process can be stopped
     )
     try:
         deadline = time.monotonic() + 60
@@ -56,8 +70,9 @@ def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
         ):
             time.sleep(0.2)
     finally:
-        worker.terminate()
+        os.killpg(worker.pid, signal.SIGTERM)
         output = worker.communicate(timeout=30)[0].decode(errors="replace")
+        _wait_for_group_exit(worker.pid)
     assert Success.objects.filter(func="portal.accounts.tasks.send_invitation").count() == 1, output
     mails = [p.read_text() for p in tmp_path.iterdir()]
     assert len(mails) == 1

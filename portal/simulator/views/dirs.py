@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpResponse, JsonResponse
 
 from portal.simulator import services
@@ -248,7 +248,10 @@ def _list(request, dirs, *, scoped: bool):
         raise bad_request(
             f"sort must be one of: {', '.join(allowed)} (prefix - for descending).", parameter="sort"
         )
-    dirs = dirs.order_by(sort, "-id" if sort.startswith("-") else "id")
+    field = sort.lstrip("-")
+    # Missing dates sort last in both directions, the same on SQLite and PostgreSQL.
+    key = F(field).desc(nulls_last=True) if sort.startswith("-") else F(field).asc(nulls_last=True)
+    dirs = dirs.order_by(key, "-id" if sort.startswith("-") else "id")
     reason = get("filter[call_reason][contains]")
     if reason:
         # JSON substring matching differs per database; the list per account is small enough to filter here.
