@@ -70,9 +70,9 @@ def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
         ):
             time.sleep(0.2)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        worker.terminate()  # the cluster's parent stops its workers itself
         output = worker.communicate(timeout=30)[0].decode(errors="replace")
-        _wait_for_group_exit(worker.pid)
+        _wait_for_group_exit(worker.pid)  # …and they hold database sessions until they are gone
     assert Success.objects.filter(func="portal.accounts.tasks.send_invitation").count() == 1, output
     mails = [p.read_text() for p in tmp_path.iterdir()]
     assert len(mails) == 1
