@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "django_q",
     "portal.core",
     "portal.accounts",
+    "portal.enterprises",
+    "portal.dirs",
+    "portal.numbers",
     # The bundled Telnyx simulator: its own database alias and its own server (runsimulator).
     # Nothing else in portal/ imports it; the portal reaches it over HTTP only.
     "portal.simulator",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 
+from portal.telnyx import schemas  # noqa: F401  (re-exported for services)
 from portal.telnyx.client import TelnyxClient
 from portal.telnyx.errors import (
     ApiValidationError,

@@ -21,6 +21,7 @@ from portal.telnyx import errors, schemas
 logger = logging.getLogger("portal.telnyx")
 
 PAGE_SIZE = 250
+_sleep = time.sleep  # module-level so tests can make retries instant
 MAX_RETRY_WAIT = 60.0
 
 
@@ -35,7 +36,7 @@ class TelnyxClient:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         max_retries: int = 2,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
@@ -45,7 +46,7 @@ class TelnyxClient:
         )
         self._key_hint = f"…{api_key[-4:]}" if api_key else "(none)"
         self.max_retries = max_retries
-        self._sleep = sleep
+        self._sleep = sleep or (lambda seconds: _sleep(seconds))
         self.calls = 0  # HTTP requests made, retries included (benchmarks read it)
 
     def __repr__(self) -> str:  # never show the key
@@ -139,7 +140,7 @@ class TelnyxClient:
     def _data(self, method: str, path: str, **kwargs) -> Any:
         return self._json(method, path, **kwargs).get("data")
 
-    def _pages[T](
+    def pages[T](
         self, path: str, parse: Callable[[dict], T], params: dict | None = None
     ) -> Iterator[list[T]]:
         """Every page at size 250; stops on an empty page or when the last page is reached."""
@@ -160,7 +161,7 @@ class TelnyxClient:
             number = current + 1
 
     def _iterate[T](self, path: str, parse: Callable[[dict], T], params: dict | None = None) -> Iterator[T]:
-        for page in self._pages(path, parse, params):
+        for page in self.pages(path, parse, params):
             yield from page
 
     def page[T](self, path: str, parse: Callable[[dict], T], *, number: int = 1, size: int = 20, params=None):
@@ -319,7 +320,7 @@ class TelnyxClient:
 
     def number_pages(self, dir_id: str) -> Iterator[list[schemas.DirPhoneNumber]]:
         """The attached numbers, a page (250) at a time, for bulk mirroring."""
-        return self._pages(f"dir/{dir_id}/phone_numbers", schemas.DirPhoneNumber.from_dict)
+        return self.pages(f"dir/{dir_id}/phone_numbers", schemas.DirPhoneNumber.from_dict)
 
     def numbers_remove(self, dir_id: str, phone_numbers: list[str]) -> schemas.RemoveResult:
         """Detach up to 100 numbers; partial success lists the ones that could not be removed."""

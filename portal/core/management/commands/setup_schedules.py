@@ -1,0 +1,36 @@
+"""Declare every recurring task in one place (idempotent; run on every deploy and by scripts/run)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+SCHEDULES = [
+    # name, function, kwargs, schedule
+    {
+        "name": "sync: in-flight items, every minute",
+        "func": "portal.numbers.tasks.sync_all",
+        "kwargs": "full=False",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
+    {
+        # https://crontab.guru/#15_3_*_*_*
+        "name": "sync: full reconcile, nightly",
+        "func": "portal.numbers.tasks.sync_all",
+        "kwargs": "full=True",
+        "schedule_type": Schedule.CRON,
+        "cron": "15 3 * * *",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the django-q2 schedules."
+
+    def handle(self, *args, **options):
+        for spec in SCHEDULES:
+            spec = dict(spec)
+            name = spec.pop("name")
+            Schedule.objects.update_or_create(name=name, defaults={**spec, "repeats": -1})
+            self.stdout.write(f"schedule: {name}")

@@ -1,0 +1,45 @@
+"""Mirror of the team's Display Identity Records."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.mirror import RemoteMirrorModel
+
+
+class Dir(RemoteMirrorModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+        UNSUCCESSFUL = "unsuccessful", _("Unsuccessful")
+        SUSPENDED = "suspended", _("Suspended")
+        EXPIRED = "expired", _("Expired")
+        INFRINGEMENT_CLAIMED = "infringement_claimed", _("Infringement claimed")
+        PERMANENTLY_REJECTED = "permanently_rejected", _("Permanently rejected")
+        DELETE_REQUESTED = "delete_requested", _("Deletion requested")
+
+    IN_FLIGHT = (Status.SUBMITTED, Status.IN_REVIEW)
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="dirs")
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="dirs")
+    display_name = models.CharField(max_length=64)
+    status = models.CharField(max_length=24, choices=Status.choices, db_index=True)
+    call_reasons = models.JSONField(default=list)
+    logo_url = models.CharField(max_length=255, blank=True)
+    rejection_reasons = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    expiring_at = models.DateTimeField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["display_name"]
+        indexes = [models.Index(fields=["team", "removed_at", "status"], name="dir_team_status_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name

@@ -1,0 +1,131 @@
+"""Mirror of vetting batches and attached numbers, and the status history of everything mirrored."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.mirror import RemoteMirrorModel
+
+
+class NumberStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    VERIFIED = "verified", _("Verified")
+    UNSUCCESSFUL = "unsuccessful", _("Unsuccessful")
+    SUSPENDED = "suspended", _("Suspended")
+    EXPIRED = "expired", _("Expired")
+    PERMANENTLY_REJECTED = "permanently_rejected", _("Permanently rejected")
+
+
+IN_FLIGHT = (NumberStatus.SUBMITTED, NumberStatus.IN_REVIEW)
+
+
+class Batch(RemoteMirrorModel):
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="batches")
+    status = models.CharField(max_length=24, choices=NumberStatus.choices, db_index=True)
+    total_count = models.PositiveIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    documents = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"batch {self.remote_id}"
+
+
+class DirNumber(RemoteMirrorModel):
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="numbers")
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
+    phone_number = models.CharField(max_length=16)
+    status = models.CharField(max_length=24, choices=NumberStatus.choices, db_index=True)
+    rejection_reason = models.JSONField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["phone_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dir", "phone_number"], condition=Q(removed_at=None), name="dirnumber_attached_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["dir", "removed_at", "status"], name="dirnumber_dir_status_idx")]
+
+    def __str__(self) -> str:
+        return self.phone_number
+
+
+class StatusChange(models.Model):
+    """One observed change of a DIR's, batch's or number's status — the timeline."""
+
+    class Source(models.TextChoices):
+        USER = "user", _("Portal user")
+        SYNC = "sync", _("Sync")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class Entity(models.TextChoices):
+        DIR = "dir", _("DIR")
+        BATCH = "batch", _("Batch")
+        NUMBER = "number", _("Number")
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    entity_type = models.CharField(max_length=8, choices=Entity.choices)
+    entity_id = models.BigIntegerField()
+    dir = models.ForeignKey("dirs.Dir", null=True, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["entity_type", "entity_id", "-at"], name="statuschange_entity_idx"),
+            models.Index(fields=["dir", "-at"], name="statuschange_dir_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class SyncLease(models.Model):
+    """A database lease so two workers never sync the same account at once (works on any database)."""
+
+    key = models.CharField(max_length=80, unique=True)
+    holder = models.CharField(max_length=80)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} held by {self.holder}"
+
+
+class SyncRun(models.Model):
+    """One sync of a Telnyx account: progress for the dashboard, figures for the benchmark."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full")
+        INCREMENTAL = "incremental", _("Incremental")
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey("accounts.TelnyxAccount", on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    api_calls = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    changes = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sync of {self.account_id}: {self.state}"

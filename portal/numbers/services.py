@@ -1,0 +1,187 @@
+"""The sync engine: keep a team's mirror equal to its Telnyx account (ARCHITECTURE.md §6.3)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal import telnyx
+from portal.accounts.models import TelnyxAccount
+from portal.dirs.models import Dir
+from portal.enterprises.models import Enterprise
+from portal.numbers import mirror
+from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, StatusChange, SyncLease, SyncRun
+
+logger = logging.getLogger("portal.sync")
+
+LEASE_SECONDS = 15 * 60
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class SyncBusy(Exception):
+    """Another worker holds the lease for this account; try again later."""
+
+
+@contextmanager
+def lease(key: str, *, seconds: int = LEASE_SECONDS):
+    """Hold a database lease for `key`; a crashed holder's lease simply expires."""
+    token = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
+    now = timezone.now()
+    expires = now + timedelta(seconds=seconds)
+    # Take an expired lease over, or create a new one; exactly one contender wins either way.
+    taken = SyncLease.objects.filter(key=key, expires_at__lt=now).update(holder=token, expires_at=expires)
+    if not taken:
+        try:
+            with transaction.atomic():
+                SyncLease.objects.create(key=key, holder=token, expires_at=expires)
+        except IntegrityError as exc:
+            raise SyncBusy(key) from exc
+    try:
+        yield
+    finally:
+        SyncLease.objects.filter(key=key, holder=token).delete()
+
+
+def account_sync(*, account: TelnyxAccount, full: bool) -> SyncRun:
+    """Bring the team's mirror up to date: everything (full) or only what is in flight (incremental)."""
+    with lease(f"account:{account.pk}"):
+        run = SyncRun.objects.create(
+            account=account, kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
+        )
+        try:
+            with telnyx.get_client(api_key=account.api_key) as api:
+                if full:
+                    _sync_full(api, account, run)
+                else:
+                    _sync_in_flight(api, account, run)
+                run.api_calls = api.calls
+        except telnyx.TelnyxError as exc:
+            run.state, run.error = SyncRun.State.FAILED, str(exc)[:255]
+            run.finished_at = timezone.now()
+            run.save()
+            raise
+        run.state, run.finished_at = SyncRun.State.DONE, timezone.now()
+        run.save()
+        return run
+
+
+def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -> None:
+    team = account.team
+    at = timezone.now()
+    enterprises: dict[str, Enterprise] = {}
+    for remotes in api.pages("enterprises", lambda raw: telnyx.schemas.build(telnyx.schemas.Enterprise, raw)):
+        with transaction.atomic():
+            enterprises.update(mirror.enterprises_apply_remote(team=team, remotes=remotes, at=at))
+        run.pages += 1
+    mirror.mark_removed(Enterprise.objects.filter(team=team), seen=set(enterprises), at=at)
+
+    dirs: dict[str, Dir] = {}
+    for remotes in api.pages("dir", telnyx.schemas.Dir.from_dict):
+        with transaction.atomic():
+            dirs.update(
+                mirror.dirs_apply_remote(
+                    team=team,
+                    remotes=remotes,
+                    enterprises=enterprises,
+                    source=StatusChange.Source.SYNC,
+                    at=at,
+                )
+            )
+        run.pages += 1
+    mirror.mark_removed(Dir.objects.filter(team=team), seen=set(dirs), at=at)
+    for dir_ in dirs.values():
+        run.pages += dir_children_sync(api, dir_, at=at)
+
+
+def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
+    """Mirror all batches, then all attached numbers, of one DIR; returns the pages read."""
+    pages = 0
+    batches: dict[str, int] = {}
+    for remotes in api.pages(f"dir/{dir_.remote_id}/phone_number_batches", telnyx.schemas.Batch.from_dict):
+        with transaction.atomic():
+            rows = mirror.batches_apply_remote(
+                dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at
+            )
+        batches.update({rid: row.pk for rid, row in rows.items()})
+        pages += 1
+    mirror.mark_removed(Batch.objects.filter(dir=dir_), seen=set(batches), at=at)
+    seen: set[str] = set()
+    for remotes in api.number_pages(dir_.remote_id):
+        with transaction.atomic():
+            rows = mirror.numbers_apply_remote(
+                dir=dir_, remotes=remotes, batches=batches, source=StatusChange.Source.SYNC, at=at
+            )
+        seen.update(rows)
+        pages += 1
+    mirror.mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at)
+    return pages
+
+
+def _sync_in_flight(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -> None:
+    """Only DIRs and batches still under review are fetched; terminal ones are left alone."""
+    team = account.team
+    at = timezone.now()
+    for dir_ in Dir.objects.filter(team=team, removed_at=None, status__in=Dir.IN_FLIGHT).select_related(
+        "enterprise"
+    ):
+        dir_refresh(api, dir_, source=StatusChange.Source.SYNC, at=at)
+        run.pages += 1
+    in_flight = Batch.objects.filter(dir__team=team, removed_at=None, status__in=IN_FLIGHT).select_related(
+        "dir"
+    )
+    for batch in in_flight:
+        batch_refresh(api, batch, source=StatusChange.Source.SYNC, at=at)
+        run.pages += 1
+
+
+def dir_refresh(api: telnyx.TelnyxClient, dir_: Dir, *, source: str, at) -> Dir | None:
+    """Re-read one DIR; a DIR gone remotely is marked removed."""
+    try:
+        remote = api.dir_get(dir_.remote_id)
+    except telnyx.NotFoundError:
+        Dir.objects.filter(pk=dir_.pk, removed_at=None).update(removed_at=at, synced_at=at)
+        return None
+    with transaction.atomic():
+        rows = mirror.dirs_apply_remote(
+            team=dir_.team,
+            remotes=[remote],
+            enterprises={remote.enterprise_id: dir_.enterprise},
+            source=source,
+            at=at,
+        )
+    return rows.get(remote.id)
+
+
+def batch_refresh(api: telnyx.TelnyxClient, batch: Batch, *, source: str, at) -> None:
+    """Re-read one batch with its embedded numbers."""
+    try:
+        remote = api.batch_get(batch.dir.remote_id, batch.remote_id)
+    except telnyx.NotFoundError:
+        Batch.objects.filter(pk=batch.pk).update(removed_at=at, synced_at=at)
+        return
+    with transaction.atomic():
+        rows = mirror.batches_apply_remote(dir=batch.dir, remotes=[remote], source=source, at=at)
+        mirror.numbers_apply_remote(
+            dir=batch.dir,
+            remotes=remote.phone_numbers,
+            batches={rid: row.pk for rid, row in rows.items()},
+            source=source,
+            at=at,
+        )
+
+
+def dir_sync(*, dir_id: int, source: str = StatusChange.Source.SYNC) -> None:
+    """Refresh one DIR and everything under it (what a webhook asks for)."""
+    dir_ = Dir.objects.select_related("team__telnyx_account", "enterprise").get(pk=dir_id)
+    account = dir_.team.telnyx_account
+    with lease(f"account:{account.pk}"), telnyx.get_client(api_key=account.api_key) as api:
+        at = timezone.now()
+        if dir_refresh(api, dir_, source=source, at=at) is not None:
+            dir_children_sync(api, dir_, at=at)

@@ -1,0 +1,40 @@
+"""Queue tasks for the sync engine: they take ids and call services."""
+
+from __future__ import annotations
+
+import logging
+
+from portal.accounts.models import TelnyxAccount
+from portal.numbers import services
+
+logger = logging.getLogger("portal.sync")
+
+
+def sync_account(account_id: int, full: bool = False) -> str:
+    account = TelnyxAccount.objects.select_related("team").filter(pk=account_id).first()
+    if account is None:
+        return "account gone"
+    try:
+        run = services.account_sync(account=account, full=full)
+    except services.SyncBusy:
+        return "busy: another worker is syncing this account"
+    return f"{run.kind}: {run.pages} pages, {run.api_calls} calls"
+
+
+def sync_all(full: bool = False) -> int:
+    """Queue one sync per connected account (the schedules call this)."""
+    from django_q.tasks import async_task
+
+    ids = list(TelnyxAccount.objects.values_list("pk", flat=True))
+    for account_id in ids:
+        async_task("portal.numbers.tasks.sync_account", account_id, full, group="sync")
+    return len(ids)
+
+
+def sync_dir(dir_id: int, source: str = "webhook") -> str:
+    try:
+        services.dir_sync(dir_id=dir_id, source=source)
+    except services.SyncBusy:
+        # The account sync running now will see the change, or the next one will.
+        return "busy"
+    return "done"

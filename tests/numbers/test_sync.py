@@ -1,0 +1,201 @@
+"""The sync engine against the simulator: equality, history, faults, idempotence, query counts."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.dirs.models import Dir
+from portal.enterprises.models import Enterprise
+from portal.numbers import services
+from portal.numbers.models import Batch, DirNumber, StatusChange
+from portal.simulator import models as sim_models
+from portal.telnyx import ServerError
+
+pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
+
+
+def remote_state(account_key: str) -> dict:
+    """The simulator's state, as the portal should mirror it."""
+    account = sim_models.Account.objects.get(api_key=account_key)
+    return {
+        "enterprises": {
+            (str(e.id), e.legal_name, e.branded_calling_enabled)
+            for e in sim_models.Enterprise.objects.filter(account=account, deleted_at=None)
+        },
+        "dirs": {
+            (str(d.id), str(d.enterprise_id), d.display_name, d.status, d.verified_at)
+            for d in sim_models.Dir.objects.filter(account=account, deleted_at=None)
+        },
+        "batches": {
+            (str(b.id), str(b.dir_id), b.status)
+            for b in sim_models.Batch.objects.filter(account=account, dir__deleted_at=None)
+        },
+        "numbers": {
+            (
+                str(n.id),
+                str(n.dir_id),
+                n.phone_number,
+                n.status,
+                str(n.batch_id),
+                (n.rejection_reason or {}).get("code"),
+            )
+            for n in sim_models.DirPhoneNumber.objects.filter(
+                account=account, removed_at=None, dir__deleted_at=None
+            )
+        },
+    }
+
+
+def local_state(team) -> dict:
+    return {
+        "enterprises": {(e.remote_id, e.legal_name, e.branded_calling_enabled) for e in Enterprise.objects.filter(team=team, removed_at=None)},
+        "dirs": {
+            (d.remote_id, d.enterprise.remote_id, d.display_name, d.status, d.verified_at)
+            for d in Dir.objects.filter(team=team, removed_at=None).select_related("enterprise")
+        },
+        "batches": {(b.remote_id, b.dir.remote_id, b.status) for b in Batch.objects.filter(dir__team=team, removed_at=None).select_related("dir")},
+        "numbers": {
+            (n.remote_id, n.dir.remote_id, n.phone_number, n.status, n.batch.remote_id, (n.rejection_reason or {}).get("code"))
+            for n in DirNumber.objects.filter(dir__team=team, removed_at=None).select_related("dir", "batch")
+        },
+    }  # fmt: skip
+
+
+@pytest.fixture
+def demo(sim, connected):
+    """The simulator's demo data (every status) under the connected account."""
+    call_command("simulator_seed", "--demo", stdout=io.StringIO())
+    # Move the demo account's data to the test account's key.
+    sim_models.Account.objects.filter(api_key=sim.key).delete()
+    sim_models.Account.objects.filter(name="Acme Health (demo)").update(api_key=sim.key)
+    return connected
+
+
+def test_full_sync_mirrors_every_field_and_status(demo, team_a, sim):
+    run = services.account_sync(account=demo, full=True)
+    assert run.state == "done"
+    assert local_state(team_a) == remote_state(sim.key)
+    assert {d.status for d in Dir.objects.filter(team=team_a)} >= {
+        "verified",
+        "rejected",
+        "suspended",
+        "expired",
+    }
+    rejected = Dir.objects.get(team=team_a, status="rejected")
+    assert rejected.rejection_reasons[0]["code"] == "display_name_not_associated"
+
+
+def test_second_full_sync_with_nothing_changed_writes_nothing(demo, team_a):
+    services.account_sync(account=demo, full=True)
+    stamps = {
+        model: dict(model.objects.values_list("pk", "updated_at"))
+        for model in (Enterprise, Dir, Batch, DirNumber)
+    }
+    history = StatusChange.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        services.account_sync(account=demo, full=True)
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and "numbers_sync" not in q["sql"]
+    ]
+    assert writes == []
+    assert StatusChange.objects.count() == history
+    for model, before in stamps.items():
+        assert dict(model.objects.values_list("pk", "updated_at")) == before
+
+
+def test_each_transition_is_recorded_once_even_when_seen_twice(demo, team_a, sim):
+    services.account_sync(account=demo, full=True)
+    dir_ = Dir.objects.get(team=team_a, display_name="Acme Dental")  # a draft
+    sim.ok("POST", f"/v2/dir/{dir_.remote_id}/submit")
+    sim.ok("POST", f"/_sim/dir/{dir_.remote_id}/transition", json={"to": "in_review"})
+    services.dir_sync(dir_id=dir_.pk, source=StatusChange.Source.WEBHOOK)  # the webhook path sees it…
+    services.account_sync(account=demo, full=False)  # …and the scheduled sync sees the same state
+    changes = list(StatusChange.objects.filter(entity_type="dir", entity_id=dir_.pk).order_by("at", "pk"))
+    assert [(c.from_status, c.to_status, c.source) for c in changes][-1] == ("draft", "in_review", "webhook")
+    assert sum(1 for c in changes if c.to_status == "in_review") == 1
+    sim.ok("POST", f"/_sim/dir/{dir_.remote_id}/transition", json={"to": "verified"})
+    services.account_sync(account=demo, full=False)
+    dir_.refresh_from_db()
+    assert dir_.status == "verified"
+    assert (
+        StatusChange.objects.filter(entity_id=dir_.pk, entity_type="dir", to_status="verified").count() == 1
+    )
+
+
+def test_incremental_sync_fetches_only_what_is_in_flight(demo, team_a, sim):
+    services.account_sync(account=demo, full=True)
+    in_flight = Dir.objects.filter(team=team_a, status__in=Dir.IN_FLIGHT).count()
+    in_flight_batches = Batch.objects.filter(dir__team=team_a, status__in=("submitted", "in_review")).count()
+    run = services.account_sync(account=demo, full=False)
+    assert run.api_calls == in_flight + in_flight_batches
+    assert run.api_calls < services.account_sync(account=demo, full=True).api_calls / 5
+
+
+def test_removed_remotely_is_marked_not_deleted(demo, team_a, sim):
+    services.account_sync(account=demo, full=True)
+    dir_ = Dir.objects.filter(team=team_a, status="verified", numbers__isnull=False).distinct().first()
+    number = DirNumber.objects.filter(dir=dir_).first()
+    sim.ok("DELETE", f"/v2/dir/{dir_.remote_id}/phone_numbers", json={"phone_numbers": [number.phone_number]})
+    services.account_sync(account=demo, full=True)
+    number.refresh_from_db()
+    assert number.removed_at is not None
+    assert DirNumber.objects.filter(pk=number.pk).exists()
+
+
+def test_faults_429_and_503_on_a_fraction_of_calls_still_converge(demo, team_a, sim):
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "rate_limit", "pattern": "^/v2/", "method": "GET", "every": 4, "retry_after": 1},
+    )
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "error", "status": 503, "pattern": "phone_numbers", "method": "GET", "every": 5},
+    )
+    run = services.account_sync(account=demo, full=True)
+    sim.ok("DELETE", "/_sim/faults")
+    assert run.state == "done"
+    assert local_state(team_a) == remote_state(sim.key)
+
+
+def test_a_sync_interrupted_half_way_converges_on_the_next_run(demo, team_a, sim):
+    # Every number listing fails past the client's retries: the sync stops after the DIR pages.
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "error", "status": 503, "pattern": "phone_numbers$", "method": "GET"},
+    )
+    with pytest.raises(ServerError):
+        services.account_sync(account=demo, full=True)
+    assert Dir.objects.filter(team=team_a).exists()
+    assert not DirNumber.objects.exists()
+    sim.ok("DELETE", "/_sim/faults")
+    services.account_sync(account=demo, full=True)
+    assert local_state(team_a) == remote_state(sim.key)
+
+
+def test_two_syncs_of_one_account_never_overlap(connected):
+    with services.lease(f"account:{connected.pk}"), pytest.raises(services.SyncBusy):
+        services.account_sync(account=connected, full=True)
+
+
+def test_query_count_grows_with_pages_not_numbers(sim, connected, team_a):
+    out = io.StringIO()
+    call_command("simulator_seed", numbers=10_000, dirs=2, api_key=sim.key, stdout=out)
+    with CaptureQueriesContext(connection) as queries:
+        run = services.account_sync(account=connected, full=True)
+    assert DirNumber.objects.count() == 10_000
+    # 2 DIRs × (40 number pages + 3 batch pages) + enterprise and DIR pages, about 6 queries each.
+    assert run.pages <= 90
+    assert len(queries.captured_queries) <= 8 * run.pages + 20, len(queries.captured_queries)
