@@ -7,5 +7,6 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("portal.core.urls")),
     path("", include("portal.accounts.urls")),
+    path("", include("portal.numbers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -129,3 +129,19 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} sync of {self.account_id}: {self.state}"
+
+
+class WebhookEvent(models.Model):
+    """A Telnyx webhook already accepted; its event id makes redeliveries no-ops."""
+
+    account = models.ForeignKey("accounts.TelnyxAccount", on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=100, blank=True)
+    dir_remote_id = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "event_id"], name="webhookevent_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -17,7 +18,7 @@ from portal.accounts.models import TelnyxAccount
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
 from portal.numbers import mirror
-from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, StatusChange, SyncLease, SyncRun
+from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, StatusChange, SyncLease, SyncRun, WebhookEvent
 
 logger = logging.getLogger("portal.sync")
 
@@ -185,3 +186,46 @@ def dir_sync(*, dir_id: int, source: str = StatusChange.Source.SYNC) -> None:
         at = timezone.now()
         if dir_refresh(api, dir_, source=source, at=at) is not None:
             dir_children_sync(api, dir_, at=at)
+
+
+class WebhookRejected(Exception):
+    """The webhook is not processed (bad signature, stale, malformed); the view answers 4xx."""
+
+
+def webhook_receive(*, account: TelnyxAccount, headers, body: bytes) -> str:
+    """Verify, dedupe and queue a sync of the DIR a webhook is about; returns what was done."""
+    from django_q.tasks import async_task
+
+    if not account.webhook_public_key:
+        raise WebhookRejected("no webhook public key configured for this account")
+    try:
+        telnyx.verify_webhook(public_key=account.webhook_public_key, headers=headers, body=body)
+    except telnyx.WebhookSignatureError as exc:
+        raise WebhookRejected(str(exc)) from exc
+    try:
+        event = json.loads(body)
+        data = event["data"]
+        event_id = str(data["id"])
+        payload = data.get("payload") or {}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRejected("body is not a Telnyx event") from exc
+    dir_remote_id = str(payload.get("dir_id") or "")
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(
+                account=account, event_id=event_id[:64], event_type=str(data.get("event_type", ""))[:100],
+                dir_remote_id=dir_remote_id[:64],
+            )  # fmt: skip
+    except IntegrityError:
+        return "duplicate"
+    # Never trust the payload as state: re-read the DIR from Telnyx (CONTRACT.md §8).
+    dir_ = (
+        Dir.objects.filter(team_id=account.team_id, remote_id=dir_remote_id).first()
+        if dir_remote_id
+        else None
+    )
+    if dir_ is not None:
+        transaction.on_commit(lambda: async_task("portal.numbers.tasks.sync_dir", dir_.pk, "webhook"))
+        return "dir sync queued"
+    transaction.on_commit(lambda: async_task("portal.numbers.tasks.sync_account", account.pk, True))
+    return "account sync queued"

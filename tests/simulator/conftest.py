@@ -6,8 +6,6 @@ import uuid
 
 import httpx
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from portal.simulator.wsgi import SimulatorHandler
 
@@ -130,19 +128,18 @@ def dir_body(**overrides) -> dict:
 
 
 @pytest.fixture
-def sim_http(db):
+def sim_http(db, monkeypatch):
     """An httpx client on the simulator's WSGI app (real HTTP semantics, same database connection)."""
-    # Django's WSGI handler closes "old" connections per request, which would end the test's
-    # transaction on PostgreSQL (STACK.md §5); the test client avoids this the same way.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        transport = httpx.WSGITransport(app=SimulatorHandler())
-        with httpx.Client(transport=transport, base_url="http://sim.test") as client:
-            yield client
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    # Django's WSGI handler closes "old" connections at the start and end of every request, which
+    # would end the test's transaction (STACK.md §5). Disconnecting the signal is not enough: the
+    # Django test client reconnects it after each of its own requests. So, like the test client,
+    # make that check a no-op for as long as the test runs.
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "close_if_unusable_or_obsolete", lambda self: None)
+    transport = httpx.WSGITransport(app=SimulatorHandler())
+    with httpx.Client(transport=transport, base_url="http://sim.test") as client:
+        yield client
 
 
 @pytest.fixture
