@@ -17,14 +17,19 @@ from portal.accounts.permissions import team_view
 from portal.core import selectors
 from portal.core.forms import AuditFilterForm
 from portal.core.htmx import HtmxHttpRequest
+from portal.numbers import selectors as number_selectors
 
 
 @require_GET
 @team_view
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    account = account_selectors.telnyx_account_get(team=request.team)
     context = {
-        "telnyx_account": account_selectors.telnyx_account_get(team=request.team),
+        "telnyx_account": account,
         "member_count": account_selectors.membership_list(team=request.team).count(),
+        "counts": number_selectors.mirror_counts(team=request.team),
+        "sync": number_selectors.sync_latest(account=account),
+        "changes": number_selectors.status_change_list(team=request.team, limit=10),
     }
     return render(request, "core/dashboard.html", context)
 

@@ -110,11 +110,15 @@ class SyncRun(models.Model):
         INCREMENTAL = "incremental", _("Incremental")
 
     class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
     account = models.ForeignKey("accounts.TelnyxAccount", on_delete=models.CASCADE, related_name="sync_runs")
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
     api_calls = models.PositiveIntegerField(default=0)

@@ -50,12 +50,15 @@ def lease(key: str, *, seconds: int = LEASE_SECONDS):
         SyncLease.objects.filter(key=key, holder=token).delete()
 
 
-def account_sync(*, account: TelnyxAccount, full: bool) -> SyncRun:
+def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = None) -> SyncRun:
     """Bring the team's mirror up to date: everything (full) or only what is in flight (incremental)."""
     with lease(f"account:{account.pk}"):
-        run = SyncRun.objects.create(
-            account=account, kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
-        )
+        kind = SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
+        if run is None:
+            run = SyncRun.objects.create(account=account, kind=kind)
+        else:
+            run.state, run.kind = SyncRun.State.RUNNING, kind
+            run.save(update_fields=["state", "kind"])
         try:
             with telnyx.get_client(api_key=account.api_key) as api:
                 if full:
@@ -99,6 +102,8 @@ def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -
     mirror.mark_removed(Dir.objects.filter(team=team), seen=set(dirs), at=at)
     for dir_ in dirs.values():
         run.pages += dir_children_sync(api, dir_, at=at)
+        # Progress for the dashboard's bar (one small write per DIR, not per page of numbers).
+        SyncRun.objects.filter(pk=run.pk).update(pages=run.pages)
 
 
 def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
@@ -229,3 +234,19 @@ def webhook_receive(*, account: TelnyxAccount, headers, body: bytes) -> str:
         return "dir sync queued"
     transaction.on_commit(lambda: async_task("portal.numbers.tasks.sync_account", account.pk, True))
     return "account sync queued"
+
+
+def sync_request(*, account: TelnyxAccount, user, request=None) -> SyncRun:
+    """Queue a full sync from the dashboard ("Sync now"); one at a time per account."""
+    from django_q.tasks import async_task
+
+    active = SyncRun.objects.filter(
+        account=account, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)
+    ).first()
+    if active is not None:
+        return active
+    run = SyncRun.objects.create(
+        account=account, kind=SyncRun.Kind.FULL, state=SyncRun.State.QUEUED, requested_by=user
+    )
+    transaction.on_commit(lambda: async_task("portal.numbers.tasks.sync_account", account.pk, True, run.pk))
+    return run

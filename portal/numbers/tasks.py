@@ -6,17 +6,23 @@ import logging
 
 from portal.accounts.models import TelnyxAccount
 from portal.numbers import services
+from portal.numbers.models import SyncRun
 
 logger = logging.getLogger("portal.sync")
 
 
-def sync_account(account_id: int, full: bool = False) -> str:
+def sync_account(account_id: int, full: bool = False, run_id: int | None = None) -> str:
     account = TelnyxAccount.objects.select_related("team").filter(pk=account_id).first()
     if account is None:
         return "account gone"
+    run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
     try:
-        run = services.account_sync(account=account, full=full)
+        run = services.account_sync(account=account, full=full, run=run)
     except services.SyncBusy:
+        if run is not None:
+            SyncRun.objects.filter(pk=run.pk).update(
+                state=SyncRun.State.FAILED, error="Another sync was running."
+            )
         return "busy: another worker is syncing this account"
     return f"{run.kind}: {run.pages} pages, {run.api_calls} calls"
 

@@ -5,25 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_email_ci_unique'),
-        ('numbers', '0001_initial'),
+        ("accounts", "0002_email_ci_unique"),
+        ("numbers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=64)),
-                ('event_type', models.CharField(blank=True, max_length=100)),
-                ('dir_remote_id', models.CharField(blank=True, max_length=64)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.telnyxaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=64)),
+                ("event_type", models.CharField(blank=True, max_length=100)),
+                ("dir_remote_id", models.CharField(blank=True, max_length=64)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.telnyxaccount",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('account', 'event_id'), name='webhookevent_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "event_id"), name="webhookevent_unique")
+                ],
             },
         ),
     ]

@@ -1,0 +1,69 @@
+"""The dashboard's sync card ("Sync now", progress, last synced), counts and timeline."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from portal.numbers.models import StatusChange, SyncRun
+from portal.simulator import models as sim_models
+
+pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def demo_account(sim, connected):
+    call_command("simulator_seed", "--demo", stdout=io.StringIO())
+    sim_models.Account.objects.filter(api_key=sim.key).delete()
+    sim_models.Account.objects.filter(name="Acme Health (demo)").update(api_key=sim.key)
+    return connected
+
+
+def test_sync_now_queues_polls_then_shows_last_synced(
+    client_as, member_a, team_a, demo_account, django_capture_on_commit_callbacks
+):
+    client = client_as(member_a)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("numbers:sync_now", args=[team_a.slug]), headers=HX)
+    assert response.status_code == 200 and "<html" not in response.text
+    assert 'id="sync-card"' in response.text
+    assert "Sync queued" in response.text and 'hx-trigger="every 2s"' in response.text
+    run = SyncRun.objects.get()
+    assert (run.state, run.requested_by) == ("queued", member_a)
+    # Asking twice while one is queued does not queue a second sync.
+    client.post(reverse("numbers:sync_now", args=[team_a.slug]), headers=HX)
+    assert SyncRun.objects.count() == 1
+    for callback in callbacks:  # the worker runs the task (inline in tests)
+        callback()
+    run.refresh_from_db()
+    assert run.state == "done" and run.pages > 0
+    status = client.get(reverse("numbers:sync_status", args=[team_a.slug]), headers=HX)
+    assert "every 2s" not in status.text  # polling stops by itself
+    assert "Last synced" in status.text and "never" not in status.text
+    dashboard = client.get(reverse("core:dashboard", args=[team_a.slug]))
+    assert "11 DIRs" in dashboard.text and "1 enterprise" in dashboard.text
+    assert StatusChange.objects.filter(team=team_a).exists()
+    assert "Recent status changes" in dashboard.text and "Acme" in dashboard.text
+
+
+def test_viewers_cannot_sync_and_no_account_explains(client_as, viewer_a, admin_a, team_a):
+    assert client_as(viewer_a).post(reverse("numbers:sync_now", args=[team_a.slug])).status_code == 403
+    response = client_as(admin_a).post(reverse("numbers:sync_now", args=[team_a.slug]), follow=True)
+    assert "Connect a Telnyx account first." in response.text
+    assert not SyncRun.objects.exists()
+
+
+def test_dashboard_query_count_is_bounded(
+    client_as, admin_a, team_a, demo_account, django_assert_max_num_queries
+):
+    from portal.numbers import services
+
+    services.account_sync(account=demo_account, full=True)
+    client = client_as(admin_a)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("core:dashboard", args=[team_a.slug]))
+    assert response.status_code == 200
