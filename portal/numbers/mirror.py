@@ -214,7 +214,9 @@ def numbers_apply_remote(
             source=source,
         )
         for rid, row in rows.items()
-        if before.get(rid) != row.status
+        # A number seen for the first time is not a change: its row shows its first status and
+        # when it was added; history starts with its first transition (keeps a 1M import lean).
+        if rid in before and before[rid] != row.status
     )
     return rows
 

@@ -48,6 +48,7 @@ class TelnyxClient:
         self.max_retries = max_retries
         self._sleep = sleep or (lambda seconds: _sleep(seconds))
         self.calls = 0  # HTTP requests made, retries included (benchmarks read it)
+        self.http_seconds = 0.0  # time spent waiting on Telnyx
 
     def __repr__(self) -> str:  # never show the key
         return f"<TelnyxClient {self._http.base_url} key {self._key_hint}>"
@@ -67,6 +68,7 @@ class TelnyxClient:
         attempt = 0
         while True:
             self.calls += 1
+            started = time.perf_counter()
             try:
                 response = self._http.request(method, path.lstrip("/"), **kwargs)
             except httpx.TimeoutException as exc:
@@ -80,6 +82,7 @@ class TelnyxClient:
                 )
                 error.__cause__ = exc
             else:
+                self.http_seconds += time.perf_counter() - started
                 if response.is_success:
                     return response
                 error = self._error(response)

@@ -17,17 +17,25 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
 
 
-def build[T](cls: type[T], raw: dict | None) -> T:
-    """Construct `cls` from a response dict, keeping only the fields it declares."""
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _field_names(cls) -> tuple[tuple[str, bool], ...]:
+    """(name, is a timestamp) for each declared field; cached, as syncs build objects by the million."""
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple((f.name, f.name.endswith(("_at", "_date"))) for f in fields(cls))
+    return _FIELDS[cls]
+
+
+def build[T](cls: type[T], raw: dict | None, **extra) -> T:
+    """Construct `cls` from a response dict, keeping only the fields it declares (`extra` wins)."""
     raw = raw or {}
     values = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.name not in raw:
-            continue
-        value = raw[f.name]
-        if f.name.endswith("_at") or f.name.endswith("_date"):
-            value = parse_datetime(value)
-        values[f.name] = value
+    for name, is_time in _field_names(cls):
+        if name in extra:
+            values[name] = extra[name]
+        elif name in raw:
+            values[name] = parse_datetime(raw[name]) if is_time else raw[name]
     return cls(**values)
 
 

@@ -199,3 +199,17 @@ def test_query_count_grows_with_pages_not_numbers(sim, connected, team_a):
     # 2 DIRs × (40 number pages + 3 batch pages) + enterprise and DIR pages, about 6 queries each.
     assert run.pages <= 90
     assert len(queries.captured_queries) <= 8 * run.pages + 20, len(queries.captured_queries)
+
+
+def test_number_and_batch_transitions_are_recorded_once(demo, team_a, sim):
+    services.account_sync(account=demo, full=True)
+    batch = Batch.objects.filter(dir__team=team_a, status="in_review").first()
+    numbers = list(DirNumber.objects.filter(batch=batch))
+    sim.ok("POST", f"/_sim/batches/{batch.remote_id}/transition", json={"to": "verified"})
+    services.account_sync(account=demo, full=False)  # the in-flight batch is re-read
+    services.account_sync(account=demo, full=True)  # and seen again: no second record
+    for number in numbers:
+        changes = StatusChange.objects.filter(entity_type="number", entity_id=number.pk)
+        assert [(c.from_status, c.to_status) for c in changes] == [("in_review", "verified")]
+    batch_changes = StatusChange.objects.filter(entity_type="batch", entity_id=batch.pk, to_status="verified")
+    assert batch_changes.count() == 1
