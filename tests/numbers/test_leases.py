@@ -1,0 +1,61 @@
+"""Two workers never sync one account at once: the lease holds across threads and connections."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from portal.accounts.models import Team, TelnyxAccount
+from portal.numbers import services
+from portal.numbers.models import SyncLease
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_is_turned_away_while_the_first_holds_the_lease(monkeypatch):
+    team = Team.objects.create(name="Lease Co", slug="lease-co")
+    account = TelnyxAccount.objects.create(
+        team=team, api_key="KEY-lease-test-0000000000", api_key_last4="0000"
+    )
+    inside, release = threading.Event(), threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def slow_sync(api, account, run):
+        inside.set()
+        release.wait(10)
+
+    monkeypatch.setattr(services, "_sync_full", slow_sync)
+
+    def worker(name: str) -> None:
+        try:
+            services.account_sync(account=account, full=True)
+            outcomes[name] = "synced"
+        except services.SyncBusy:
+            outcomes[name] = "busy"
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=worker, args=("first",))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=worker, args=("second",))
+    second.start()
+    second.join(10)
+    release.set()
+    first.join(10)
+    assert outcomes == {"second": "busy", "first": "synced"}
+    assert not SyncLease.objects.exists()  # released when done
+
+
+@pytest.mark.django_db
+def test_an_expired_lease_is_taken_over():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    SyncLease.objects.create(
+        key="account:1", holder="crashed-worker", expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    with services.lease("account:1"):
+        assert SyncLease.objects.get(key="account:1").holder != "crashed-worker"
