@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -213,3 +213,16 @@ def test_number_and_batch_transitions_are_recorded_once(demo, team_a, sim):
         assert [(c.from_status, c.to_status) for c in changes] == [("in_review", "verified")]
     batch_changes = StatusChange.objects.filter(entity_type="batch", entity_id=batch.pk, to_status="verified")
     assert batch_changes.count() == 1
+
+
+def test_sync_telnyx_command_and_scheduled_task(demo, team_a, sim):
+    from portal.numbers.tasks import sync_all
+
+    out = io.StringIO()
+    call_command("sync_telnyx", "--full", stdout=out)
+    assert "Acme Health: full sync" in out.getvalue()
+    assert local_state(team_a) == remote_state(sim.key)
+    assert sync_all(full=False) == 1  # one account queued (run inline in tests)
+    sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "^/v2/"})
+    with pytest.raises(CommandError, match="1 account"):
+        call_command("sync_telnyx", "--full", stdout=io.StringIO(), stderr=io.StringIO())

@@ -1,0 +1,24 @@
+"""setup_schedules declares the recurring syncs, idempotently."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+from django_q.models import Schedule
+
+
+def test_setup_schedules_is_idempotent(db):
+    call_command("setup_schedules", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
+    schedules = {s.name: s for s in Schedule.objects.all()}
+    assert len(schedules) == 2
+    nightly = schedules["sync: full reconcile, nightly"]
+    assert (nightly.func, nightly.kwargs, nightly.cron) == (
+        "portal.numbers.tasks.sync_all",
+        "full=True",
+        "15 3 * * *",
+    )
+    assert nightly.next_run is not None
+    minutely = schedules["sync: in-flight items, every minute"]
+    assert (minutely.schedule_type, minutely.minutes, minutely.kwargs) == (Schedule.MINUTES, 1, "full=False")
