@@ -292,3 +292,13 @@ def test_paging_index_matches_a_plain_listing_through_adds_removals_and_readds(s
             assert body["meta"]["total_results"] == len(attached)
     index = DirNumberIndex.objects.get(dir_id=dir_["id"])
     assert len(index.anchors) == -(-len(attached) // BLOCK)
+
+
+def test_a_missing_paging_index_is_built_on_first_listing(sim, verified):
+    from portal.simulator.models import DirNumberIndex
+
+    add(sim, verified["id"], ["+13125550101", "+13125550102"])
+    DirNumberIndex.objects.all().delete()  # as for data attached before the index existed
+    listed = sim.ok("GET", f"/v2/dir/{verified['id']}/phone_numbers")
+    assert [n["phone_number"] for n in listed["data"]] == ["+13125550101", "+13125550102"]
+    assert DirNumberIndex.objects.get(dir_id=verified["id"]).total == 2

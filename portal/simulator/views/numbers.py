@@ -231,7 +231,11 @@ def list_(request, dir_id: str, enterprise_id: str | None = None):
         )
     number, size = page_params(request)
     index = DirNumberIndex.objects.filter(dir=dir_).first()
-    total = index.total if index else 0
+    if index is None:
+        # Numbers attached before the index existed (or by a bulk loader): build it once, now.
+        with services.atomic():
+            index = services.number_index_refresh(dir_.id)
+    total = index.total
     start = (number - 1) * size
     rows = []
     if start < total:
