@@ -110,7 +110,9 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
     """Mirror all batches, then all attached numbers, of one DIR; returns the pages read."""
     pages = 0
     batches: dict[str, int] = {}
-    for remotes in api.pages(f"dir/{dir_.remote_id}/phone_number_batches", telnyx.schemas.Batch.from_dict):
+    for remotes in api.pages(
+        f"dir/{dir_.remote_id}/phone_number_batches", telnyx.schemas.Batch.summary_from_dict
+    ):
         with transaction.atomic():
             rows = mirror.batches_apply_remote(
                 dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at

@@ -159,6 +159,11 @@ class Batch:
     phone_numbers: tuple[DirPhoneNumber, ...] = ()
 
     @classmethod
+    def summary_from_dict(cls, raw: dict) -> Batch:
+        """A batch without parsing its embedded numbers (a full sync reads those from the number list)."""
+        return build(cls, raw, documents=tuple(raw.get("documents") or ()), phone_numbers=())
+
+    @classmethod
     def from_dict(cls, raw: dict) -> Batch:
         base = build(cls, {k: v for k, v in raw.items() if k not in ("documents", "phone_numbers")})
         return _replace(

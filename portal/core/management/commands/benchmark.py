@@ -46,6 +46,11 @@ class Command(BaseCommand):
         )
         telnyx_account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
         telnyx.TRANSPORT = httpx.WSGITransport(app=SimulatorHandler())
+        # In one process the simulator's request signals would close the portal's own database
+        # connection after every API call; separate servers never do that, so neither may this.
+        from django.db.backends.base.base import BaseDatabaseWrapper
+
+        BaseDatabaseWrapper.close_if_unusable_or_obsolete = lambda self: None
         base_url = "http://simulator.local/v2"
 
         # The least a full sync can do: every page of every listing, once.
