@@ -57,7 +57,11 @@ class SimulatorMiddleware:
     @staticmethod
     def _matching_fault(request):
         for fault in Fault.objects.all().order_by("pk"):
-            if fault.method not in ("*", request.method) or not re.search(fault.pattern, request.path):
+            try:
+                matches = re.search(fault.pattern, request.path)
+            except re.error:
+                continue  # never let a bad pattern take the API down
+            if fault.method not in ("*", request.method) or not matches:
                 continue
             if fault.remaining is not None and fault.remaining <= 0:
                 continue

@@ -189,6 +189,14 @@ class DirPhoneNumber(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            # A number is attached to one DIR at a time (the API's check alone races on PostgreSQL).
+            models.UniqueConstraint(
+                fields=["account", "phone_number"],
+                condition=models.Q(removed_at=None),
+                name="sim_dpn_attached_once",
+            )
+        ]
         indexes = [
             models.Index(fields=["dir", "removed_at", "seq"], name="sim_dpn_list_idx"),
             models.Index(fields=["account", "phone_number", "removed_at"], name="sim_dpn_number_idx"),

@@ -266,8 +266,9 @@ def number_index_refresh(dir_id, *, from_seq: int | None = None) -> DirNumberInd
     index = DirNumberIndex.objects.select_for_update().filter(dir_id=dir_id).first()
     live = DirPhoneNumber.objects.filter(dir_id=dir_id, removed_at=None)
     keep, start_rank, lower = [], 0, None
-    if index is not None and from_seq is not None and index.anchors:
-        block = max(bisect.bisect_right(index.anchors, from_seq) - 1, 0)
+    if index is not None and from_seq is not None and index.anchors and from_seq >= index.anchors[0]:
+        # Blocks wholly before the change keep their anchors; everything from its block on is recounted.
+        block = bisect.bisect_right(index.anchors, from_seq) - 1
         keep, start_rank, lower = index.anchors[:block], block * BLOCK, index.anchors[block]
     tail = live if lower is None else live.filter(seq__gte=lower)
     ranked = tail.annotate(rank=Window(RowNumber(), order_by=F("seq").asc())).annotate(

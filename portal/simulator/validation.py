@@ -8,8 +8,8 @@ from typing import Any
 from portal.simulator.api import ApiError, entry
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-E164 = re.compile(r"^\+[1-9]\d{9,14}$")
-TEN_DIGITS = re.compile(r"^\d{10}$")
+E164 = re.compile(r"\+[1-9][0-9]{9,14}")  # used with fullmatch: no trailing newline, ASCII digits only
+TEN_DIGITS = re.compile(r"[0-9]{10}")
 EMOJI = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\U0000fe0f\U0000200d\U00002b00-\U00002bff]"
 )
@@ -66,8 +66,8 @@ class Checker:
     def boolean(self, field: str, *, required: bool = False, must_be_true: bool = False):
         value = self.body.get(field)
         if value is None:
-            if required:
-                self.fail(field, f"{field} is required.")
+            if required or field in self.body:
+                self.fail(field, f"{field} is required and must be true or false.")
             return None
         if not isinstance(value, bool):
             self.fail(field, f"{field} must be true or false.")
@@ -106,6 +106,6 @@ def normalize_number(raw: Any) -> str | None:
     """+E.164 (10–15 digits) as is; a bare 10-digit string is a US number. None when invalid."""
     if not isinstance(raw, str):
         return None
-    if TEN_DIGITS.match(raw):
+    if TEN_DIGITS.fullmatch(raw):
         return "+1" + raw
-    return raw if E164.match(raw) else None
+    return raw if E164.fullmatch(raw) else None

@@ -17,7 +17,7 @@ from portal.simulator.api import (
 )
 from portal.simulator.models import InfringementClaim
 from portal.simulator.serializers import claim_json
-from portal.simulator.views.dirs import DOCUMENT_TYPES, get_dir
+from portal.simulator.views.dirs import get_dir, valid_document_type
 
 
 def list_for_dir(request, dir_id: str):
@@ -59,7 +59,11 @@ def contest(request, claim_id: str):
         raise ApiError(
             422, [entry("10005", "documents must be a list of at most 20.", pointer="/body/documents")]
         )
-    ids = [d.get("document_id") for d in documents if isinstance(d, dict)]
+    ids = [
+        d.get("document_id")
+        for d in documents
+        if isinstance(d, dict) and isinstance(d.get("document_id"), str)
+    ]
     if len(ids) != len(documents) or len(set(ids)) != len(ids):
         raise ApiError(422, [entry("10005", "Each document_id may appear once.", pointer="/body/documents")])
     if claim.status == "resolved":
@@ -67,7 +71,7 @@ def contest(request, claim_id: str):
     at = now()
     errors = []
     for i, item in enumerate(documents):
-        if item.get("document_type") not in DOCUMENT_TYPES:
+        if not valid_document_type(item.get("document_type")):
             errors.append(
                 entry("10005", "Unknown document_type.", pointer=f"/body/documents/{i}/document_type")
             )

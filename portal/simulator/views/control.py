@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -314,7 +315,10 @@ def webhook_send(request):
     url = body.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise bad_request("url must be an http(s) URL.", pointer="/body/url")
-    at = now() - timedelta(seconds=int(body.get("age_seconds", 0)))
+    try:
+        at = now() - timedelta(seconds=int(body.get("age_seconds", 0)))
+    except (TypeError, ValueError) as exc:
+        raise bad_request("age_seconds must be an integer.", pointer="/body/age_seconds") from exc
     event = {
         "data": {
             "record_type": "event",
@@ -362,17 +366,32 @@ def faults(request):
     kind = body.get("kind")
     if kind not in FAULT_KINDS:
         raise bad_request(f"kind must be one of: {', '.join(FAULT_KINDS)}.", pointer="/body/kind")
-    fault = Fault.objects.create(
-        pattern=body.get("pattern", "."),
-        method=body.get("method", "*").upper(),
-        kind=kind,
-        status=int(
+    pattern = body.get("pattern", ".")
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise bad_request(
+            f"pattern is not a valid regular expression: {exc}.", pointer="/body/pattern"
+        ) from exc
+    try:
+        numbers = {k: int(body.get(k, d)) for k, d in (("retry_after", 1), ("latency_ms", 0), ("every", 1))}
+        status = int(
             body.get("status", 429 if kind == "rate_limit" else 502 if kind == "drop_after_commit" else 503)
-        ),
-        retry_after=int(body.get("retry_after", 1)),
-        latency_ms=int(body.get("latency_ms", 0)),
-        remaining=body.get("count"),
-        every=max(1, int(body.get("every", 1))),
+        )
+        count = None if body.get("count") is None else int(body["count"])
+    except (TypeError, ValueError) as exc:
+        raise bad_request(
+            "status, retry_after, latency_ms, every and count must be integers.", pointer="/body"
+        ) from exc
+    fault = Fault.objects.create(
+        pattern=pattern,
+        method=str(body.get("method", "*")).upper()[:8],
+        kind=kind,
+        status=status,
+        retry_after=max(0, numbers["retry_after"]),
+        latency_ms=max(0, min(numbers["latency_ms"], 60_000)),
+        remaining=count,
+        every=max(1, numbers["every"]),
         created_at=now(),
     )
     return data({"id": fault.id}, status=201)
@@ -382,7 +401,15 @@ def clock(request):
     current, _ = Clock.objects.get_or_create(pk=1)
     if request.method == "POST":
         body = json_body(request)
-        current.offset_seconds += float(body.get("advance_seconds", 0))
+        try:
+            advance = float(body.get("advance_seconds", 0))
+        except (TypeError, ValueError) as exc:
+            raise bad_request("advance_seconds must be a number.", pointer="/body/advance_seconds") from exc
+        if not 0 <= advance <= 100 * 365 * 86400:
+            raise bad_request(
+                "advance_seconds must be between 0 and 100 years.", pointer="/body/advance_seconds"
+            )
+        current.offset_seconds += advance
         current.save()
     return data({"now": ts(now()), "offset_seconds": current.offset_seconds})
 

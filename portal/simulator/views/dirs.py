@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import F, Q
 from django.http import HttpResponse, JsonResponse
@@ -59,6 +59,12 @@ CALL_REASONS = [
     ("Service Outage", "Information about a service interruption"),
 ]
 APPROVED = {reason.strip().lower() for reason, _ in CALL_REASONS}
+
+
+def valid_document_type(value) -> bool:
+    return isinstance(value, str) and value in DOCUMENT_TYPES
+
+
 EDITABLE = ("draft", "rejected", "unsuccessful", "suspended", "verified")
 SUBMITTABLE = ("draft", "rejected", "unsuccessful", "verified", "expired", "suspended")
 DELETABLE_BLOCKED = ("submitted", "in_review")
@@ -83,7 +89,12 @@ CERTS = ("certify_brand_is_accurate", "certify_no_shaft_content", "certify_ip_ow
 def get_dir(request, dir_id: str) -> Dir:
     """The caller's DIR; another account's, a deleted one or a non-UUID id is a 404."""
     dirs = Dir.objects.filter(account=request.account, deleted_at=None).select_related("enterprise")
-    return get_owned(dirs, dir_id, "DIR not found.")
+    dir_ = get_owned(dirs, dir_id, "DIR not found.")
+    if dir_.status == "verified" and dir_.expiring_at and dir_.expiring_at <= now():
+        # Expiry follows the clock even when no autopilot step has run since.
+        with services.atomic():
+            services.dir_transition(dir_, "expired", at=dir_.expiring_at)
+    return dir_
 
 
 def _check_fields(body: dict, *, creating: bool) -> Checker:
@@ -133,7 +144,7 @@ def _check_documents(request, dir_: Dir | None, documents, check: Checker, at: d
             check.fail(pointer, "Each document needs a document_id.")
             continue
         doc_id = item["document_id"].lower()
-        if item.get("document_type") not in DOCUMENT_TYPES:
+        if not valid_document_type(item.get("document_type")):
             check.fail(
                 f"documents/{i}/document_type", f"document_type must be one of: {', '.join(DOCUMENT_TYPES)}."
             )
@@ -164,7 +175,7 @@ def _reasons(values: list[str], at: datetime) -> list[dict]:
 
 def create(request, enterprise_id: str):
     enterprise = get_enterprise(request, enterprise_id)
-    body = json_body(request)
+    body = json_body(request, status=400)
     at = now()
     if enterprise.role_type == "bpo":
         raise bad_request("A BPO enterprise cannot own a DIR.")
@@ -270,13 +281,11 @@ def parse_uuid_or_400(value: str, parameter: str):
 def parse_datetime_or_400(value: str, parameter: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)  # raises for dates that overflow in UTC
+    except (ValueError, OverflowError) as exc:
         raise bad_request(f"{parameter} must be an ISO-8601 date-time.", parameter=parameter) from exc
-    if parsed.tzinfo is None:
-        from django.utils import timezone
-
-        parsed = parsed.replace(tzinfo=timezone.UTC)
-    return parsed
 
 
 def list_all(request):
@@ -294,7 +303,7 @@ def retrieve(request, dir_id: str):
 
 def update(request, dir_id: str):
     dir_ = get_dir(request, dir_id)
-    body = json_body(request, allow_empty=True)
+    body = json_body(request, allow_empty=True, status=400)
     if dir_.status not in EDITABLE:
         raise bad_request(f"Cannot update DIR in '{dir_.status}' status")
     at = now()
@@ -365,7 +374,7 @@ def delete(request, dir_id: str):
 
 def submit(request, dir_id: str):
     dir_ = get_dir(request, dir_id)
-    json_body(request, allow_empty=True)
+    json_body(request, allow_empty=True, status=400)
     if dir_.status not in SUBMITTABLE:
         raise bad_request(f"Cannot submit DIR in '{dir_.status}' status")
     claims = services.open_claim_ids(dir_)
@@ -451,7 +460,7 @@ def comment_list(request, dir_id: str):
 
 def comment_create(request, dir_id: str):
     dir_ = get_dir(request, dir_id)
-    body = json_body(request)
+    body = json_body(request, status=400)
     check = Checker(body)
     content = check.string("content", required=True, min_len=1, max_len=5000)
     check.raise_if_any()

@@ -8,7 +8,9 @@ import hashlib
 import mimetypes
 from urllib.parse import urlparse
 
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 from portal.simulator.api import (
     ApiError,
@@ -132,14 +134,20 @@ def _store(request, *, content: bytes, filename: str, customer_reference):
 def upload(request):
     """JSON (base64 `file` or `url`) or multipart; dispatch on Content-Type, not on the query string."""
     if request.content_type == "multipart/form-data":
-        upload_file = request.FILES.get("file")
+        try:
+            upload_file = request.FILES.get("file")
+            reference = request.POST.get("customer_reference")
+        except (MultiPartParserError, TooManyFilesSent, RequestDataTooBig) as exc:
+            raise invalid(
+                f"The multipart body cannot be read: {exc.__class__.__name__}.", pointer="/file"
+            ) from exc
         if upload_file is None:
             raise invalid("A multipart upload needs a 'file' part.", pointer="/file")
         return _store(
             request,
             content=upload_file.read(),
             filename=upload_file.name or "document",
-            customer_reference=request.POST.get("customer_reference"),
+            customer_reference=reference,
         )
     body = json_body(request)
     has_file, has_url = body.get("file") is not None, body.get("url") is not None
@@ -209,7 +217,7 @@ def list_(request):
             )
     order = []
     for part in (get("sort") or "-created_at").split(","):
-        if part.lstrip("-") not in ("filename", "created_at", "updated_at"):
+        if part.removeprefix("-") not in ("filename", "created_at", "updated_at"):
             raise bad_request("sort must use filename, created_at or updated_at.", parameter="sort")
         order.append(part)
     return paginate(request, documents.order_by(*order, "id"), document_json)
@@ -227,7 +235,13 @@ def update(request, document_id: str):
             raise invalid("filename must be 1 to 512 printable characters.", pointer="/filename")
         document.filename = _clean_filename(body["filename"], document.content_type)
     if "customer_reference" in body:
-        document.customer_reference = body["customer_reference"]
+        reference = body["customer_reference"]
+        if reference is not None and (not isinstance(reference, str) or len(reference) > 255):
+            raise invalid(
+                "customer_reference must be a string of at most 255 characters.",
+                pointer="/customer_reference",
+            )
+        document.customer_reference = reference
     document.updated_at = now()
     document.save()
     return data(document_json(document))

@@ -13,7 +13,7 @@ from portal.simulator.serializers import enterprise_json
 from portal.simulator.validation import EMAIL, Checker
 from portal.simulator.views.dirs import get_dir
 
-LOA_NUMBER = r"^\+[1-9][0-9]{9,14}$"
+LOA_NUMBER = r"\+[1-9][0-9]{9,14}"
 AGENT_FIELDS = {
     "legal_name": (True, 200),
     "dba": (False, 200),
@@ -39,14 +39,14 @@ def render(request, dir_id: str):
     dir_ = get_dir(request, dir_id)
     if dir_.status == "delete_requested":
         raise bad_request("Cannot render an LOA for a DIR whose deletion was requested.")
-    body = json_body(request)
+    body = json_body(request, status=400)
     numbers = body.get("phone_numbers")
     if not isinstance(numbers, list) or not 1 <= len(numbers) <= 15:
         raise bad_request("phone_numbers must list 1 to 15 numbers.", pointer="/body/phone_numbers")
     errors = [
         entry("10015", f"{n} is not a +E.164 number.", pointer=f"/body/phone_numbers/{i}")
         for i, n in enumerate(numbers)
-        if not isinstance(n, str) or not re.match(LOA_NUMBER, n)
+        if not isinstance(n, str) or not re.fullmatch(LOA_NUMBER, n)
     ]
     agent = body.get("agent")
     if agent is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError
 from django.http import JsonResponse
 
 from portal.simulator import services
@@ -18,10 +19,10 @@ from portal.simulator.api import (
     paginate,
     parse_uuid,
 )
-from portal.simulator.models import Batch, DirNumberIndex, DirPhoneNumber, InventoryNumber, NumberBlock
+from portal.simulator.models import Batch, Dir, DirNumberIndex, DirPhoneNumber, InventoryNumber, NumberBlock
 from portal.simulator.serializers import batch_json, number_json
 from portal.simulator.validation import normalize_number
-from portal.simulator.views.dirs import DOCUMENT_TYPES, get_dir
+from portal.simulator.views.dirs import DOCUMENT_TYPES, get_dir, valid_document_type
 
 CATEGORIES = [
     ("duplicate_in_request", "appear more than once in the request"),
@@ -67,7 +68,7 @@ def _category_error(category: str, numbers: list[str], text: str) -> dict:
 def add(request, dir_id: str, enterprise_id: str | None = None):
     """Attach 1–15 numbers in one new batch, all or nothing."""
     dir_ = _dir_for(request, dir_id, enterprise_id)
-    body = json_body(request)
+    body = json_body(request, status=400)
     raw_numbers = body.get("phone_numbers")
     if not isinstance(raw_numbers, list) or not 1 <= len(raw_numbers) <= 15:
         raise bad_request("phone_numbers must be a list of 1 to 15 numbers.", pointer="/body/phone_numbers")
@@ -78,7 +79,7 @@ def add(request, dir_id: str, enterprise_id: str | None = None):
             pointer="/body/documents",
         )
     for i, item in enumerate(documents):
-        if not isinstance(item, dict) or item.get("document_type") not in DOCUMENT_TYPES:
+        if not isinstance(item, dict) or not valid_document_type(item.get("document_type")):
             raise bad_request(
                 f"documents[{i}].document_type must be one of: {', '.join(DOCUMENT_TYPES)}.",
                 pointer=f"/body/documents/{i}/document_type",
@@ -87,13 +88,20 @@ def add(request, dir_id: str, enterprise_id: str | None = None):
             raise bad_request(
                 f"documents[{i}].document_id is required.", pointer=f"/body/documents/{i}/document_id"
             )
+        description = item.get("description")
+        if description is not None and (not isinstance(description, str) or len(description) > 255):
+            raise bad_request(
+                f"documents[{i}].description must be at most 255 characters.",
+                pointer=f"/body/documents/{i}/description",
+            )
     loas = [d for d in documents if d["document_type"] == "letter_of_authorization"]
     if not loas:
         raise bad_request("documents must include a letter_of_authorization.", pointer="/body/documents")
-    if dir_.status == "suspended" and services.open_claim_ids(dir_):
-        claims = ", ".join(services.open_claim_ids(dir_))
+    claims = services.open_claim_ids(dir_)
+    if claims:
+        # Whatever the status: a DIR re-verified through infringement_update may still have the claim open.
         raise bad_request(
-            f"Cannot add phone numbers: DIR is suspended with open infringement claim(s): {claims}"
+            f"Cannot add phone numbers: DIR {dir_.status} with open infringement claim(s): {', '.join(claims)}"
         )
     if dir_.status != "verified":
         raise bad_request("Cannot add phone numbers: DIR must be verified")
@@ -106,7 +114,22 @@ def add(request, dir_id: str, enterprise_id: str | None = None):
     if doc_errors:
         raise ApiError(400, doc_errors)
 
+    try:
+        return _add_locked(request, dir_, raw_numbers, documents, loas)
+    except IntegrityError:
+        # Another request attached one of these numbers between our check and our insert (the
+        # unique constraint caught it): report it the way the check would have.
+        errors, _normalized = _check_numbers(request.account, dir_, raw_numbers)
+        raise ApiError(
+            400, errors or [entry("10015", "Phone numbers changed concurrently; retry.")]
+        ) from None
+
+
+def _add_locked(request, dir_, raw_numbers, documents, loas):
     with services.atomic():
+        # One add at a time per DIR, and the time (hence the row order) taken under that lock.
+        Dir.objects.select_for_update().filter(pk=dir_.pk).first()
+        at = now()
         errors, normalized = _check_numbers(request.account, dir_, raw_numbers)
         if errors:
             raise ApiError(400, errors)
@@ -250,7 +273,7 @@ def list_(request, dir_id: str, enterprise_id: str | None = None):
 def remove(request, dir_id: str, enterprise_id: str | None = None):
     """Detach up to 100 numbers; partial success lists the ones that were not attached."""
     dir_ = _dir_for(request, dir_id, enterprise_id)
-    body = json_body(request)
+    body = json_body(request, status=400)
     raw_numbers = body.get("phone_numbers")
     if not isinstance(raw_numbers, list) or not 1 <= len(raw_numbers) <= 100:
         raise bad_request("phone_numbers must be a list of 1 to 100 numbers.", pointer="/body/phone_numbers")
@@ -259,11 +282,13 @@ def remove(request, dir_id: str, enterprise_id: str | None = None):
     at = now()
     wanted = list(dict.fromkeys(normalize_number(r) or str(r) for r in raw_numbers))
     with services.atomic():
+        Dir.objects.select_for_update().filter(pk=dir_.pk).first()
         rows = list(DirPhoneNumber.objects.filter(dir=dir_, removed_at=None, phone_number__in=wanted))
         removed = {r.phone_number for r in rows}
         if rows:
             DirPhoneNumber.objects.filter(id__in=[r.id for r in rows]).update(removed_at=at, updated_at=at)
             services.number_index_refresh(dir_.id, from_seq=min(r.seq for r in rows))
+            services.batches_recompute({r.batch_id for r in rows}, at=at)
     failed = [n for n in wanted if n not in removed]
     if not removed:
         raise ApiError(
@@ -358,7 +383,7 @@ def inventory_list(request):
 
 
 def verify_ownership(request):
-    body = json_body(request)
+    body = json_body(request, status=400)
     raw = body.get("phone_numbers")
     if not isinstance(raw, list) or not raw:
         raise bad_request("phone_numbers must be a non-empty list.", pointer="/body/phone_numbers")
