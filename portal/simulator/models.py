@@ -243,6 +243,7 @@ class InfringementClaim(models.Model):
     resolution_notes = models.TextField(null=True, blank=True)
     contest_documents = models.JSONField(default=list)
     contest_history = models.JSONField(default=list)
+    dir_status_before = models.CharField(max_length=24, blank=True)  # restored if the claim is rejected
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

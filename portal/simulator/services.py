@@ -188,6 +188,19 @@ def dir_transition(
     return dir_
 
 
+def dir_restore(dir_: Dir, status: str, *, at: datetime) -> Dir:
+    """Undo a suspension (claim dismissed): the earlier status and dates come back as they were."""
+    dir_.status = status
+    dir_.status_changed_at = at
+    dir_.updated_at = at
+    dir_.save()
+    if status == "verified":
+        numbers_set_status(
+            DirPhoneNumber.objects.filter(dir=dir_, removed_at=None, status="suspended"), "verified", at=at
+        )
+    return dir_
+
+
 def dir_submit(dir_: Dir, *, at: datetime) -> Dir:
     """Customer submit: reasons cleared; from suspended or expired the numbers go back to submitted."""
     previous = dir_.status

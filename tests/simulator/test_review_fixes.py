@@ -144,3 +144,20 @@ def test_create_and_bulk_add_bad_bodies_use_the_400_code(sim, verified):
     )
     assert_envelope(bad, 400, "10015")
     assert_envelope(sim.post("/v2/enterprises", json=["x"]), 422, "10005")  # enterprises stay 422
+
+
+def test_a_dismissed_claim_restores_the_earlier_status_and_dates(sim):
+    draft = sim.dir()
+    claim = sim.ok("POST", f"/_sim/dir/{draft['id']}/claims", 201, json={})["data"]
+    sim.ok("POST", f"/_sim/claims/{claim['id']}/resolve", json={"resolution": "rejected"})
+    assert (
+        sim.ok("GET", f"/v2/dir/{draft['id']}")["data"]["status"] == "draft"
+    )  # never vetted, never verified
+
+    verified = sim.verified_dir()
+    claim = sim.ok("POST", f"/_sim/dir/{verified['id']}/claims", 201, json={})["data"]
+    sim.ok("POST", "/_sim/clock", json={"advance_seconds": 86400 * 30})
+    sim.ok("POST", f"/_sim/claims/{claim['id']}/resolve", json={"resolution": "rejected"})
+    after = sim.ok("GET", f"/v2/dir/{verified['id']}")["data"]
+    assert after["status"] == "verified"
+    assert (after["verified_at"], after["expiring_at"]) == (verified["verified_at"], verified["expiring_at"])

@@ -234,6 +234,7 @@ def claim_file(request, dir_id: str):
             claim_date=at,
             created_at=at,
             updated_at=at,
+            dir_status_before=dir_.status,
         )
         if dir_.status not in ("suspended", "delete_requested", "permanently_rejected"):
             services.dir_transition(dir_, "suspended", at=at)
@@ -267,7 +268,8 @@ def claim_resolve(request, claim_id: str):
             reasons = services.dir_reasons(["infringement_claim_upheld"], "permanently_rejected")
             services.dir_transition(dir_, "permanently_rejected", rejection_reasons=reasons, at=at)
         elif resolution == "rejected" and dir_.status == "suspended" and not services.open_claim_ids(dir_):
-            services.dir_transition(dir_, "verified", at=at)
+            # Dismissed: back to where the DIR was before the claim, without a new approval.
+            services.dir_restore(dir_, claim.dir_status_before or "verified", at=at)
     return data(claim_json(claim))
 
 
