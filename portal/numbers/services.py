@@ -245,8 +245,12 @@ def sync_request(*, account: TelnyxAccount, user, request=None) -> SyncRun:
     active = SyncRun.objects.filter(
         account=account, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)
     ).first()
-    if active is not None:
+    if active is not None and active.started_at > timezone.now() - timedelta(seconds=LEASE_SECONDS):
         return active
+    if active is not None:  # its worker died; it must not block "Sync now" forever
+        SyncRun.objects.filter(pk=active.pk).update(
+            state=SyncRun.State.FAILED, error="Abandoned by its worker."
+        )
     run = SyncRun.objects.create(
         account=account, kind=SyncRun.Kind.FULL, state=SyncRun.State.QUEUED, requested_by=user
     )

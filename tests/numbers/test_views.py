@@ -67,3 +67,16 @@ def test_dashboard_query_count_is_bounded(
     with django_assert_max_num_queries(25):
         response = client.get(reverse("core:dashboard", args=[team_a.slug]))
     assert response.status_code == 200
+
+
+def test_an_abandoned_queued_sync_does_not_block_sync_now(client_as, member_a, team_a, connected):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = SyncRun.objects.create(account=connected, kind="full", state="queued")
+    SyncRun.objects.filter(pk=stale.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    client_as(member_a).post(reverse("numbers:sync_now", args=[team_a.slug]), headers=HX)
+    stale.refresh_from_db()
+    assert stale.state == "failed" and "Abandoned" in stale.error
+    assert SyncRun.objects.filter(state="queued").count() == 1
