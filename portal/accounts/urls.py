@@ -2,13 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from portal.accounts import views
-from portal.accounts.forms import ResetPasswordForm
+from portal.accounts.forms import ResetPasswordForm, ResetRequestForm
 
 app_name = "accounts"
 
 _reset = {
     "password_reset": auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
+        form_class=ResetRequestForm,
         email_template_name="accounts/email/password_reset.txt",
         subject_template_name="accounts/email/password_reset_subject.txt",
         success_url=reverse_lazy("accounts:password_reset_done"),
