@@ -6,9 +6,9 @@ import logging
 import re
 import time
 
-from django.db.models import F
+from django.db.models import F, Q
 
-from portal.simulator.api import MAX_BODY_BYTES, ApiError, entry
+from portal.simulator.api import BEARER, MAX_BODY_BYTES, ApiError, entry
 from portal.simulator.models import Fault
 
 logger = logging.getLogger("portal.simulator")
@@ -56,7 +56,12 @@ class SimulatorMiddleware:
 
     @staticmethod
     def _matching_fault(request):
-        for fault in Fault.objects.all().order_by("pk"):
+        # A fault applies to the account that set it up (faults without an account apply to all).
+        match = BEARER.match(request.headers.get("Authorization", ""))
+        mine = (
+            Q(account__isnull=True) | Q(account__api_key=match.group(1)) if match else Q(account__isnull=True)
+        )
+        for fault in Fault.objects.filter(mine).order_by("pk"):
             try:
                 matches = re.search(fault.pattern, request.path)
             except re.error:

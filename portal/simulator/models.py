@@ -269,6 +269,7 @@ class Fault(models.Model):
     """An injected failure for requests whose path matches `pattern` (a regular expression)."""
 
     id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     pattern = models.CharField(max_length=255)
     method = models.CharField(max_length=8, default="*")
     kind = models.CharField(max_length=24)  # rate_limit | error | latency | drop_after_commit

@@ -78,3 +78,12 @@ def test_faults_can_be_listed_and_cleared(sim):
     assert len(sim.ok("GET", "/_sim/faults")["data"]) == 1
     sim.ok("DELETE", "/_sim/faults")
     assert sim.get("/v2/dir").status_code == 200
+
+
+def test_faults_only_hit_the_account_that_set_them(sim, other_sim):
+    sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "^/v2/dir$"})
+    assert sim.get("/v2/dir").status_code == 503
+    assert other_sim.get("/v2/dir").status_code == 200
+    assert other_sim.ok("GET", "/_sim/faults")["data"] == []
+    other_sim.ok("DELETE", "/_sim/faults")  # cannot clear someone else's
+    assert sim.get("/v2/dir").status_code == 503

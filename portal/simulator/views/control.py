@@ -353,16 +353,14 @@ def webhook_send(request):
 
 
 def faults(request):
+    """Inject failures into this account's own requests (other accounts are not affected)."""
+    own = Fault.objects.filter(account=request.account)
     if request.method == "DELETE":
-        deleted, _ = Fault.objects.all().delete()
+        deleted, _ = own.delete()
         return data({"deleted": deleted})
     if request.method == "GET":
         return data(
-            list(
-                Fault.objects.values(
-                    "id", "pattern", "method", "kind", "status", "remaining", "every", "seen"
-                )
-            )
+            list(own.values("id", "pattern", "method", "kind", "status", "remaining", "every", "seen"))
         )
     body = json_body(request)
     kind = body.get("kind")
@@ -386,6 +384,7 @@ def faults(request):
             "status, retry_after, latency_ms, every and count must be integers.", pointer="/body"
         ) from exc
     fault = Fault.objects.create(
+        account=request.account,
         pattern=pattern,
         method=str(body.get("method", "*")).upper()[:8],
         kind=kind,
