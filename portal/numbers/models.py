@@ -123,6 +123,8 @@ class SyncRun(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
     api_calls = models.PositiveIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
+    dirs_total = models.PositiveIntegerField(null=True, blank=True)  # known once the DIR list is read
+    dirs_done = models.PositiveIntegerField(default=0)
     changes = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)

@@ -100,10 +100,13 @@ def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -
             )
         run.pages += 1
     mirror.mark_removed(Dir.objects.filter(team=team), seen=set(dirs), at=at)
+    run.dirs_total = len(dirs)
+    SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_total=run.dirs_total)
     for dir_ in dirs.values():
         run.pages += dir_children_sync(api, dir_, at=at)
+        run.dirs_done += 1
         # Progress for the dashboard's bar (one small write per DIR, not per page of numbers).
-        SyncRun.objects.filter(pk=run.pk).update(pages=run.pages)
+        SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_done=run.dirs_done)
 
 
 def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:

@@ -79,6 +79,7 @@ def demo(sim, connected):
 def test_full_sync_mirrors_every_field_and_status(demo, team_a, sim):
     run = services.account_sync(account=demo, full=True)
     assert run.state == "done"
+    assert run.dirs_done == run.dirs_total == Dir.objects.filter(team=team_a, removed_at=None).count()
     assert local_state(team_a) == remote_state(sim.key)
     assert {d.status for d in Dir.objects.filter(team=team_a)} >= {
         "verified",
