@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import F, Q
-from django.http import HttpResponse, JsonResponse
+from django.db.models import F
+from django.http import JsonResponse
 
 from portal.simulator import services
 from portal.simulator.api import (
@@ -476,16 +476,6 @@ def comment_create(request, dir_id: str):
             )
     comment = Comment.objects.create(dir=dir_, parent=parent, content=content, created_at=now())
     return data(comment_json(comment), status=201)
-
-
-def dir_filter_open_claims():
-    return Q(claims__status__in=("pending", "contested"))
-
-
-def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 INFRINGEMENT_CERTS = (
