@@ -29,6 +29,7 @@ from portal.accounts.models import Role
 from portal.accounts.permissions import SESSION_TEAM_KEY, team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
+from portal.core.services import client_ip
 
 MEMBERS = "accounts/member_list.html"
 
@@ -56,7 +57,7 @@ def sign_in(request: HtmxHttpRequest) -> HttpResponse:
             return redirect(_safe_next(request))
         if getattr(request, "login_throttled", False):
             wait = services.login_lockout_remaining(
-                email=request.POST.get("username", ""), ip=request.META.get("REMOTE_ADDR")
+                email=request.POST.get("username", ""), ip=client_ip(request)
             )
             form.errors.clear()
             form.add_error(

@@ -80,14 +80,14 @@ def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -
     team = account.team
     at = timezone.now()
     enterprises: dict[str, Enterprise] = {}
-    for remotes in api.pages("enterprises", lambda raw: telnyx.schemas.build(telnyx.schemas.Enterprise, raw)):
+    for remotes in api.enterprise_pages():
         with transaction.atomic():
             enterprises.update(mirror.enterprises_apply_remote(team=team, remotes=remotes, at=at))
         run.pages += 1
     mirror.mark_removed(Enterprise.objects.filter(team=team), seen=set(enterprises), at=at)
 
     dirs: dict[str, Dir] = {}
-    for remotes in api.pages("dir", telnyx.schemas.Dir.from_dict):
+    for remotes in api.dir_pages():
         with transaction.atomic():
             dirs.update(
                 mirror.dirs_apply_remote(
@@ -113,9 +113,7 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
     """Mirror all batches, then all attached numbers, of one DIR; returns the pages read."""
     pages = 0
     batches: dict[str, int] = {}
-    for remotes in api.pages(
-        f"dir/{dir_.remote_id}/phone_number_batches", telnyx.schemas.Batch.summary_from_dict
-    ):
+    for remotes in api.batch_pages(dir_.remote_id):
         with transaction.atomic():
             rows = mirror.batches_apply_remote(
                 dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at

@@ -321,6 +321,18 @@ class TelnyxClient:
         """Every number attached to a DIR."""
         return self._iterate(f"dir/{dir_id}/phone_numbers", schemas.DirPhoneNumber.from_dict)
 
+    def enterprise_pages(self) -> Iterator[list[schemas.Enterprise]]:
+        """Every enterprise, a page (250) at a time, for bulk mirroring."""
+        return self.pages("enterprises", lambda raw: schemas.build(schemas.Enterprise, raw))
+
+    def dir_pages(self) -> Iterator[list[schemas.Dir]]:
+        """Every DIR of the account, a page at a time."""
+        return self.pages("dir", schemas.Dir.from_dict)
+
+    def batch_pages(self, dir_id: str) -> Iterator[list[schemas.Batch]]:
+        """A DIR's batches a page at a time, without parsing their embedded numbers (listed separately)."""
+        return self.pages(f"dir/{dir_id}/phone_number_batches", schemas.Batch.summary_from_dict)
+
     def number_pages(self, dir_id: str) -> Iterator[list[schemas.DirPhoneNumber]]:
         """The attached numbers, a page (250) at a time, for bulk mirroring."""
         return self.pages(f"dir/{dir_id}/phone_numbers", schemas.DirPhoneNumber.from_dict)
