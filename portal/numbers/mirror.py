@@ -50,6 +50,37 @@ def _upsert(
     return creates, updates, sorted(changed_fields | {"synced_at", "updated_at"}) if updates else []
 
 
+def _apply(model, wanted: dict[str, dict], *, at: datetime, build) -> tuple[dict, dict[str, str | None]]:
+    """Lock the page's existing rows, create the new ones, update the changed; rows and prior statuses."""
+    existing = {row.remote_id: row for row in model.objects.select_for_update().filter(remote_id__in=wanted)}
+    before = {rid: getattr(row, "status", None) for rid, row in existing.items()}
+    creates, updates, fields = _upsert(model, existing, wanted, at=at, build=build)
+    model.objects.bulk_create(creates)
+    if updates:
+        model.objects.bulk_update(updates, fields)
+    return {**existing, **{row.remote_id: row for row in creates}}, before
+
+
+def _record_changes(
+    rows: dict, before: dict, *, team_id: int, entity: str, source: str, dir_of, reason_of
+) -> None:
+    """One StatusChange per row whose status differs from what was mirrored before (new rows included)."""
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            team_id=team_id,
+            entity_type=entity,
+            entity_id=row.pk,
+            dir=dir_of(row),
+            from_status=before.get(rid) or "",
+            to_status=row.status,
+            reason=reason_of(row),
+            source=source,
+        )
+        for rid, row in rows.items()
+        if before.get(rid) != row.status
+    )
+
+
 def enterprises_apply_remote(
     *, team: Team, remotes: Iterable[schemas.Enterprise], at: datetime
 ) -> dict[str, Enterprise]:
@@ -63,18 +94,13 @@ def enterprises_apply_remote(
         }
         for e in remotes
     }
-    existing = {e.remote_id: e for e in Enterprise.objects.select_for_update().filter(remote_id__in=wanted)}
-    creates, updates, fields = _upsert(
+    rows, _before = _apply(
         Enterprise,
-        existing,
         wanted,
         at=at,
         build=lambda rid, v: Enterprise(team=team, remote_id=rid, synced_at=at, **v),
     )
-    Enterprise.objects.bulk_create(creates)
-    if updates:
-        Enterprise.objects.bulk_update(updates, fields)
-    return {**existing, **{e.remote_id: e for e in creates}}
+    return rows
 
 
 def _dir_values(remote: schemas.Dir, enterprise: Enterprise) -> dict:
@@ -104,30 +130,18 @@ def dirs_apply_remote(
     """Upsert a page of DIRs and record their status changes; DIRs of unknown enterprises are skipped."""
     remotes = [r for r in remotes if r.enterprise_id in enterprises]
     wanted = {r.id: _dir_values(r, enterprises[r.enterprise_id]) for r in remotes}
-    existing = {d.remote_id: d for d in Dir.objects.select_for_update().filter(remote_id__in=wanted)}
-    before = {rid: d.status for rid, d in existing.items()}
-    creates, updates, fields = _upsert(
-        Dir, existing, wanted, at=at, build=lambda rid, v: Dir(team=team, remote_id=rid, synced_at=at, **v)
+    rows, before = _apply(
+        Dir, wanted, at=at, build=lambda rid, v: Dir(team=team, remote_id=rid, synced_at=at, **v)
     )
-    Dir.objects.bulk_create(creates)
-    if updates:
-        Dir.objects.bulk_update(updates, fields)
-    rows = {**existing, **{d.remote_id: d for d in creates}}
-    history = [
-        StatusChange(
-            team=team,
-            entity_type=StatusChange.Entity.DIR,
-            entity_id=row.pk,
-            dir=row,
-            from_status=before.get(rid, ""),
-            to_status=row.status,
-            reason=row.rejection_reasons or None,
-            source=source,
-        )
-        for rid, row in rows.items()
-        if before.get(rid) != row.status
-    ]
-    StatusChange.objects.bulk_create(history)
+    _record_changes(
+        rows,
+        before,
+        team_id=team.pk,
+        entity=StatusChange.Entity.DIR,
+        source=source,
+        dir_of=lambda row: row,
+        reason_of=lambda row: row.rejection_reasons or None,
+    )
     return rows
 
 
@@ -144,27 +158,17 @@ def batches_apply_remote(
         }
         for b in remotes
     }
-    existing = {b.remote_id: b for b in Batch.objects.select_for_update().filter(remote_id__in=wanted)}
-    before = {rid: b.status for rid, b in existing.items()}
-    creates, updates, fields = _upsert(
-        Batch, existing, wanted, at=at, build=lambda rid, v: Batch(dir=dir, remote_id=rid, synced_at=at, **v)
+    rows, before = _apply(
+        Batch, wanted, at=at, build=lambda rid, v: Batch(dir=dir, remote_id=rid, synced_at=at, **v)
     )
-    Batch.objects.bulk_create(creates)
-    if updates:
-        Batch.objects.bulk_update(updates, fields)
-    rows = {**existing, **{b.remote_id: b for b in creates}}
-    StatusChange.objects.bulk_create(
-        StatusChange(
-            team_id=dir.team_id,
-            entity_type=StatusChange.Entity.BATCH,
-            entity_id=row.pk,
-            dir=dir,
-            from_status=before.get(rid, ""),
-            to_status=row.status,
-            source=source,
-        )
-        for rid, row in rows.items()
-        if before.get(rid) != row.status
+    _record_changes(
+        rows,
+        before,
+        team_id=dir.team_id,
+        entity=StatusChange.Entity.BATCH,
+        source=source,
+        dir_of=lambda row: dir,
+        reason_of=lambda row: None,
     )
     return rows
 
@@ -205,19 +209,14 @@ def numbers_apply_remote(
         DirNumber.objects.bulk_update(updates, fields)
     # A number seen for the first time is not a change: its row shows its first status and when it
     # was added; its history starts with its first transition (keeps a million-number import lean).
-    StatusChange.objects.bulk_create(
-        StatusChange(
-            team_id=dir.team_id,
-            entity_type=StatusChange.Entity.NUMBER,
-            entity_id=row.pk,
-            dir=dir,
-            from_status=before[rid],
-            to_status=row.status,
-            reason=row.rejection_reason,
-            source=source,
-        )
-        for rid, row in existing.items()
-        if before[rid] != row.status
+    _record_changes(
+        existing,  # only rows mirrored before: see above
+        before,
+        team_id=dir.team_id,
+        entity=StatusChange.Entity.NUMBER,
+        source=source,
+        dir_of=lambda row: dir,
+        reason_of=lambda row: row.rejection_reason,
     )
     return set(wanted)
 
