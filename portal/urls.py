@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("portal.core.urls")),
     path("", include("portal.accounts.urls")),
     path("", include("portal.numbers.urls")),
+    path("", include("portal.enterprises.urls")),
+    path("", include("portal.dirs.urls")),
     path("admin/", admin.site.urls),
 ]
