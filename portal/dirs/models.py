@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,3 +46,31 @@ class Dir(RemoteMirrorModel):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class DirLogo(models.Model):
+    """A logo converted to Telnyx's format (256×256 BMP), served publicly at /logos/<token>.bmp.
+
+    Every upload is a new row with a new token: a published URL never changes its bytes, which is
+    what Telnyx expects (CONTRACT.md §5.3, REJECTIONS.md P9).
+    """
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="dir_logos")
+    token = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    bmp = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.token}.bmp"
+
+    @property
+    def size(self) -> int:
+        return len(self.bmp)
