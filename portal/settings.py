@@ -173,6 +173,9 @@ SIMULATOR_AUTOPILOT = env_bool("SIMULATOR_AUTOPILOT", False)
 SIMULATOR_REVIEW_DELAY = float(env("SIMULATOR_REVIEW_DELAY", "5"))  # submitted -> in_review, seconds
 SIMULATOR_DECISION_DELAY = float(env("SIMULATOR_DECISION_DELAY", "10"))  # in_review -> outcome, seconds
 SIMULATOR_DOCUMENT_TTL = env_int("SIMULATOR_DOCUMENT_TTL", 1800)  # unlinked uploads expire (seconds)
+# Simulator-only: accept http:// logo and webhook URLs on 127.0.0.1/localhost/[::1] (a local portal
+# has no TLS). Real Telnyx, and the simulator for every other host, require https.
+SIMULATOR_ALLOW_HTTP_LOOPBACK = env_bool("SIMULATOR_ALLOW_HTTP_LOOPBACK", True)
 # The key of the simulator's demo account (simulator_seed --demo); the portal's demo team uses it.
 SIMULATOR_DEMO_API_KEY = env(
     "SIMULATOR_DEMO_API_KEY", "KEYSIMDEMO0000000000000000000000000000000000000000ACME"

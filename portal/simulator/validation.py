@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from portal.simulator.api import ApiError, entry
 
@@ -86,10 +87,33 @@ class Checker:
         value = self.body.get(field)
         if value is None:
             return None
-        if not isinstance(value, str) or not value.startswith("https://") or len(value) > max_len:
+        if not isinstance(value, str) or not url_allowed(value) or len(value) > max_len:
             self.fail(field, f"{field} must be an https URL of at most {max_len} characters.")
             return None
         return value
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def url_allowed(value: str) -> bool:
+    """https://…, or (simulator-only, SIMULATOR_ALLOW_HTTP_LOOPBACK) http:// on a loopback host.
+
+    Real Telnyx accepts https only. A portal on a developer's machine has no TLS, so the simulator
+    also takes http://127.0.0.1, http://localhost and http://[::1] there; every other host stays https.
+    """
+    from django.conf import settings
+
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.netloc:
+        return True
+    if parts.scheme != "http" or not getattr(settings, "SIMULATOR_ALLOW_HTTP_LOOPBACK", False):
+        return False
+    try:
+        host = parts.hostname
+    except ValueError:  # a malformed [...] host
+        return False
+    return host in LOOPBACK_HOSTS
 
 
 def display_name_problem(value: Any) -> str | None:
