@@ -161,8 +161,10 @@ def batches_apply_remote(
     rows, before = _apply(
         Batch, wanted, at=at, build=lambda rid, v: Batch(dir=dir, remote_id=rid, synced_at=at, **v)
     )
+    # Like a number, a batch seen for the first time is not a change: its row carries its first
+    # status and submitted_at; a batch the portal itself creates records that as a user change.
     _record_changes(
-        rows,
+        {rid: row for rid, row in rows.items() if rid in before},
         before,
         team_id=dir.team_id,
         entity=StatusChange.Entity.BATCH,
@@ -229,12 +231,11 @@ def _insert_numbers(*, dir_id: int, new: list[tuple[str, dict]], at: datetime) -
     """Insert never-seen numbers with one executemany: no model instances, the sync's hot path."""
     if not new:
         return
-    meta = DirNumber._meta
-    prep = {
-        name: meta.get_field(name[:-3] if name in ("dir_id", "batch_id") else name).get_db_prep_save
-        for name in NUMBER_COLUMNS
-    }
-    stamp = prep["synced_at"](at, connection)
+    ops = connection.ops
+    # The backend's own adapters, called directly: the field-level chain costs more than the insert.
+    stamp = ops.adapt_datetimefield_value(at)
+    moment = ops.adapt_datetimefield_value
+    encoder = DirNumber._meta.get_field("rejection_reason").encoder
     rows = [
         (
             remote_id,
@@ -242,19 +243,21 @@ def _insert_numbers(*, dir_id: int, new: list[tuple[str, dict]], at: datetime) -
             values["batch_id"],
             values["phone_number"],
             values["status"],
-            prep["rejection_reason"](values["rejection_reason"], connection),
-            prep["verified_at"](values["verified_at"], connection),
+            None
+            if values["rejection_reason"] is None
+            else ops.adapt_json_value(values["rejection_reason"], encoder),
+            None if values["verified_at"] is None else moment(values["verified_at"]),
             stamp,
             stamp,
             stamp,
         )
         for remote_id, values in new
     ]
-    columns = ", ".join(connection.ops.quote_name(c) for c in NUMBER_COLUMNS)
+    columns = ", ".join(ops.quote_name(c) for c in NUMBER_COLUMNS)
     placeholders = ", ".join(["%s"] * len(NUMBER_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})",
+            f"INSERT INTO {ops.quote_name(DirNumber._meta.db_table)} ({columns}) VALUES ({placeholders})",
             rows,
         )
 

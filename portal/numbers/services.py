@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, StatusChange, Syn
 logger = logging.getLogger("portal.sync")
 
 LEASE_SECONDS = 15 * 60
+PAGES_PER_COMMIT = 4  # number pages (of 250) written in one transaction
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -122,13 +124,17 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
         pages += 1
     mirror.mark_removed(Batch.objects.filter(dir=dir_), seen=set(batches), at=at)
     seen: set[str] = set()
-    for remotes in api.number_pages(dir_.remote_id):
+    # Pages are fetched first and written a few at a time: fewer commits, and no transaction is
+    # ever open while waiting on Telnyx.
+    for group in itertools.batched(api.number_pages(dir_.remote_id), PAGES_PER_COMMIT):
         with transaction.atomic():
-            rows = mirror.numbers_apply_remote(
-                dir=dir_, remotes=remotes, batches=batches, source=StatusChange.Source.SYNC, at=at
-            )
-        seen.update(rows)
-        pages += 1
+            for remotes in group:
+                seen.update(
+                    mirror.numbers_apply_remote(
+                        dir=dir_, remotes=remotes, batches=batches, source=StatusChange.Source.SYNC, at=at
+                    )
+                )
+        pages += len(group)
     mirror.mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at)
     return pages
 
