@@ -20,3 +20,16 @@ class Enterprise(RemoteMirrorModel):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    @property
+    def country_code(self) -> str:
+        return self.data.get("country_code") or ""
+
+    @property
+    def is_bpo(self) -> bool:
+        return self.data.get("role_type") == "bpo"
+
+    @property
+    def can_activate(self) -> bool:
+        """Branded Calling activation is for US enterprises only (CONTRACT.md §5.2)."""
+        return self.country_code == "US"
