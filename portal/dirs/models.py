@@ -26,6 +26,27 @@ class Dir(RemoteMirrorModel):
         DELETE_REQUESTED = "delete_requested", _("Deletion requested")
 
     IN_FLIGHT = (Status.SUBMITTED, Status.IN_REVIEW)
+    # Statuses in which Telnyx refuses each write (CONTRACT.md §7.1).
+    NOT_EDITABLE = frozenset(
+        {
+            Status.SUBMITTED,
+            Status.IN_REVIEW,
+            Status.EXPIRED,
+            Status.INFRINGEMENT_CLAIMED,
+            Status.PERMANENTLY_REJECTED,
+            Status.DELETE_REQUESTED,
+        }
+    )
+    NOT_SUBMITTABLE = frozenset(
+        {
+            Status.SUBMITTED,
+            Status.IN_REVIEW,
+            Status.PERMANENTLY_REJECTED,
+            Status.INFRINGEMENT_CLAIMED,
+            Status.DELETE_REQUESTED,
+        }
+    )
+    NOT_DELETABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.DELETE_REQUESTED})
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="dirs")
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="dirs")
@@ -46,6 +67,23 @@ class Dir(RemoteMirrorModel):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def can_edit(self) -> bool:
+        return self.status not in self.NOT_EDITABLE
+
+    @property
+    def can_submit(self) -> bool:
+        return self.status not in self.NOT_SUBMITTABLE
+
+    @property
+    def can_delete(self) -> bool:
+        return self.status not in self.NOT_DELETABLE
+
+    @property
+    def documents(self) -> list[dict]:
+        """The supporting documents attached on Telnyx (append-only)."""
+        return [d for d in self.data.get("documents") or [] if isinstance(d, dict)]
 
 
 class DirLogo(models.Model):

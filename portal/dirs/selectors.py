@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from portal.accounts.models import Team
 from portal.dirs.models import Dir, DirLogo
 from portal.enterprises.models import Enterprise
+from portal.numbers.models import DirNumber
 
 # --- List and compose: create, edit, logo, documents, submit, delete
 
@@ -60,3 +61,14 @@ def enterprise_choices(*, team: Team) -> QuerySet[Enterprise]:
 def logo_get(*, token) -> DirLogo:
     """A stored logo by its public token, or 404 (logos are public: anyone with the URL may fetch)."""
     return get_object_or_404(DirLogo.objects.only("bmp", "sha256", "created_at"), token=token)
+
+
+# --- Detail page: status, comments, claims
+
+
+def dir_number_counts(*, dir: Dir) -> dict[str, int]:
+    """How many numbers attached to the DIR (not removed) are in each status."""
+    rows = (
+        DirNumber.objects.filter(dir=dir, removed_at=None).order_by().values("status").annotate(n=Count("pk"))
+    )
+    return {row["status"]: row["n"] for row in rows}

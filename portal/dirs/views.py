@@ -2,16 +2,463 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, trigger_client_event
 
+from portal.accounts import selectors as account_selectors
+from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
+from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
+from portal.dirs import checks, guidance, selectors, services
+from portal.dirs.forms import (
+    CallReasonsField,
+    ClaimContestForm,
+    CommentForm,
+    DirFilterForm,
+    DirForm,
+    DocumentForm,
+    LogoForm,
+)
+from portal.dirs.models import Dir
+from portal.numbers import selectors as number_selectors
+from portal.numbers.models import NumberStatus
+
+# --- List and compose: create, edit, logo, documents, submit, delete
+
+DIR_LIST = "dirs/dir_list.html"
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@team_view
+def dir_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every DIR of the team's enterprises: status pills, search, sort, pages of 25/50/100."""
+    form = DirFilterForm(request.GET or None)
+    form.is_valid()  # a bad value is shown and ignored; the valid ones still filter
+    filters = getattr(form, "cleaned_data", {})
+    dirs = selectors.dir_list(
+        team=request.team, status=filters.get("status"), q=filters.get("q"), sort=filters.get("sort")
+    )
+    page = Paginator(dirs, filters.get("per_page") or 25).get_page(request.GET.get("page"))
+    counts = selectors.dir_status_counts(team=request.team)
+    context = {
+        "form": form,
+        "page": page,
+        "status": filters.get("status") or "",
+        "counts": [(value, label, counts[value]) for value, label in Dir.Status.choices if value in counts],
+        "total": sum(counts.values()),
+    }
+    # A history restore asks for the whole page even though it comes from htmx.
+    fragment = request.htmx and not request.htmx.history_restore_request
+    return render(request, f"{DIR_LIST}#dir-results" if fragment else DIR_LIST, context)
+
+
+DIR_FORM = "dirs/dir_form.html"
+DIR_SUBMIT = "dirs/dir_submit.html"
+
+
+def _account_or_none(request: HtmxHttpRequest):
+    return account_selectors.telnyx_account_get(team=request.team)
+
+
+def _add_errors(form, errors) -> None:
+    """Put each (field, message) on its field when the form has it, else at the top."""
+    for field, message in errors:
+        form.add_error(field if field in form.fields else None, message)
+
+
+def _findings(values: dict, enterprise_data: dict, stage: str) -> list:
+    """C's local checks, minus the https rule for our own logo URL where the simulator allows http."""
+    findings = checks.dir_checks(values=values, enterprise=enterprise_data, stage=stage)
+    logo = values.get("logo_url") or ""
+    if services.logo_is_local_http(logo):
+        findings = [f for f in findings if not (f.field == "logo_url" and "HTTPS" in f.message)]
+    return findings
+
+
+def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | None) -> Dir | None:
+    """Upload the logo, run the local checks, then create or update; None when it needs confirming."""
+    upload = form.cleaned_data.get("logo_file")
+    if upload:
+        logo = services.logo_create(
+            team=request.team, data=upload.read(), filename=upload.name, user=request.user
+        )
+        form.cleaned_data["logo_url"] = services.logo_public_url(logo=logo)
+        form.data = form.data.copy()
+        form.data["logo_url"] = form.cleaned_data["logo_url"]
+    enterprise = dir_.enterprise if dir_ else form.cleaned_data["enterprise"]
+    values = form.api_values()
+    changes = form.api_changes() if dir_ else values
+    back_to_draft = dir_ and dir_.status == Dir.Status.VERIFIED and set(changes) - services.KEEPS_VERIFIED
+    if back_to_draft and not form.cleaned_data.get("confirm_draft"):
+        raise services.DirRefused(
+            [("confirm_draft", _("Confirm that this verified DIR goes back to draft."))]
+        )
+    findings = _findings(
+        {**values, "documents": dir_.documents if dir_ else []}, enterprise.data, checks.SAVE
+    )
+    if checks.blocking(findings):
+        raise services.DirRefused([(f.field, f.message) for f in checks.blocking(findings)])
+    form.warnings = [f for f in findings if f.level == checks.WARN]
+    if form.warnings and not form.cleaned_data.get("confirm_warnings"):
+        return None
+    if dir_ is None:
+        return services.dir_create(
+            account=account, enterprise=enterprise, values=values, user=request.user, request=request
+        )
+    return services.dir_update(dir=dir_, account=account, values=changes, user=request.user, request=request)
+
+
+def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
+    """The create/edit page: GET shows it; POST validates, checks, saves and goes to the DIR."""
+    account = _account_or_none(request)
+    kwargs = {
+        "enterprises": selectors.enterprise_choices(team=request.team),
+        "catalogue": services.call_reason_catalogue(account=account) if account else [],
+        "dir": dir_,
+    }
+    if request.method == "POST":
+        form = DirForm(request.POST, request.FILES, **kwargs)
+        if form.is_valid() and account is not None and (dir_ is None or dir_.can_edit):
+            try:
+                saved = _compose_save(request, form, account, dir_)
+            except ServiceError as exc:
+                _add_errors(form, getattr(exc, "errors", [(exc.field, exc.message)]))
+            else:
+                if saved is not None:
+                    messages.success(request, _("“%(name)s” saved.") % {"name": saved.display_name})
+                    url = reverse("dirs:dir_detail", args=[request.team.slug, saved.pk])
+                    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        elif dir_ is not None and not dir_.can_edit:
+            form.add_error(None, services.edit_refusal(dir_.status))
+    else:
+        initial = (
+            DirForm.initial_for(dir_)
+            if dir_
+            else {"webhook_url": services.webhook_url_for(account=account) if account else ""}
+        )
+        form = DirForm(initial=initial, **kwargs)
+    context = {"form": form, "dir": dir_, "account": account, "enterprises": kwargs["enterprises"]}
+    if dir_ is not None:
+        context.update(document_form=DocumentForm(dir=dir_), not_editable=services.edit_refusal(dir_.status))
+    fragment = request.htmx and request.method == "POST"
+    return render(request, f"{DIR_FORM}#dir-form" if fragment else DIR_FORM, context)
+
+
+@require_http_methods(["GET", "POST"])
+@team_view
+def dir_create(request: HtmxHttpRequest) -> HttpResponse:
+    """Compose a new DIR under one of the team's Branded-Calling enterprises."""
+    return _compose(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@team_view
+def dir_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Edit a DIR; a verified one goes back to draft only after an explicit confirmation."""
+    return _compose(request, selectors.dir_get(team=request.team, pk=pk))
+
+
+@require_POST
+@team_view
+def logo_upload(request: HtmxHttpRequest) -> HttpResponse:
+    """Convert an uploaded logo and answer with the preview and its new public address."""
+    form = LogoForm(files=request.FILES)
+    upload = request.FILES.get("logo_file")
+    if upload is None:
+        form = LogoForm(data={"logo_url": request.POST.get("logo_url", "")})
+        form.is_valid()
+        form.add_error("logo_file", _("Choose an image to upload."))
+    else:
+        try:
+            logo = services.logo_create(
+                team=request.team, data=upload.read(), filename=upload.name, user=request.user
+            )
+        except ServiceError as exc:
+            form = LogoForm(data={"logo_url": request.POST.get("logo_url", "")})
+            form.is_valid()
+            form.add_error("logo_file", exc.message)
+        else:
+            form = LogoForm(initial={"logo_url": services.logo_public_url(logo=logo)})
+            return render(request, f"{DIR_FORM}#logo-field", {"form": form, "logo": logo})
+    return render(request, f"{DIR_FORM}#logo-field", {"form": form})
+
+
+@login_not_required
+@require_GET
+def logo_serve(request, token) -> HttpResponse:
+    """A converted logo, public (Telnyx fetches it); its bytes never change, so cache it for a year."""
+    logo = selectors.logo_get(token=token)
+    if request.headers.get("If-None-Match") == f'"{logo.sha256}"':
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(bytes(logo.bmp), content_type="image/bmp")
+    response["ETag"] = f'"{logo.sha256}"'
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Content-Disposition"] = f'inline; filename="{token}.bmp"'
+    return response
+
+
+@require_POST
+@team_view
+def call_reasons_check(request: HtmxHttpRequest) -> HttpResponse:
+    """Live check of the chosen reasons: which are pre-approved, which need manual vetting."""
+    field = CallReasonsField(required=False)
+    context: dict = {"result": None, "error": ""}
+    try:
+        reasons = field.clean(request.POST.getlist("call_reasons"))
+    except ValidationError as exc:
+        context["error"] = " ".join(exc.messages)
+        reasons = []
+    account = _account_or_none(request)
+    if reasons and account is not None:
+        try:
+            context["result"] = services.call_reasons_check(account=account, reasons=reasons)
+        except ServiceError as exc:
+            context["error"] = exc.message
+    return render(request, f"{DIR_FORM}#call-reasons-check", context)
+
+
+@require_POST
+@team_view
+def dir_document_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Upload a supporting document to Telnyx and attach it to the DIR; answers the documents card."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    form = DocumentForm(request.POST, request.FILES, dir=dir_)
+    account = _account_or_none(request)
+    if form.is_valid() and account is not None:
+        upload = form.cleaned_data["file"]
+        try:
+            dir_ = services.dir_document_add(
+                dir=dir_, account=account, content=upload.read(), filename=upload.name,
+                document_type=form.cleaned_data["document_type"], description=form.cleaned_data["description"],
+                user=request.user, request=request,
+            )  # fmt: skip
+        except ServiceError as exc:
+            _add_errors(form, getattr(exc, "errors", [(exc.field, exc.message)]))
+        else:
+            context = {"dir": dir_, "document_form": DocumentForm(dir=dir_), "attached": True}
+            return render(request, f"{DIR_FORM}#dir-documents", context)
+    return render(request, f"{DIR_FORM}#dir-documents", {"dir": dir_, "document_form": form})
+
+
+def _submit_context(dir_: Dir) -> dict:
+    findings = _findings(
+        {**dir_.data, "call_reasons": list(dir_.call_reasons)}, dir_.enterprise.data, checks.SUBMIT
+    )
+    return {
+        "dir": dir_,
+        "refusal": services.submit_refusal(dir_.status),
+        "blocking": checks.blocking(findings),
+        "warnings": [f for f in findings if f.level == checks.WARN],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@team_view
+def dir_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Pre-submit checks (blocking ones stop it, warnings need a tick), then submit for vetting."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    context = {**_submit_context(dir_), "errors": []}
+    if request.method == "POST":
+        account = _account_or_none(request)
+        if context["blocking"] or account is None or not dir_.can_submit:
+            context["errors"] = (
+                [_("Fix the problems below before submitting.")] if context["blocking"] else []
+            )
+            if not dir_.can_submit:
+                context["errors"] = [services.submit_refusal(dir_.status)]
+        elif context["warnings"] and request.POST.get("confirm_warnings") != "on":
+            context["errors"] = [_("Tick the box to confirm you have read the warnings.")]
+        else:
+            try:
+                dir_ = services.dir_submit(dir=dir_, account=account, user=request.user, request=request)
+            except ServiceError as exc:
+                context["errors"] = [m for _f, m in getattr(exc, "errors", [(exc.field, exc.message)])]
+            else:
+                messages.success(
+                    request, _("“%(name)s” was submitted for vetting.") % {"name": dir_.display_name}
+                )
+                return redirect("dirs:dir_detail", request.team.slug, dir_.pk)
+    return render(request, DIR_SUBMIT, context)
+
+
+@require_POST
+@team_view
+def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Request deletion (from the confirmation modal); refusals are shown inside the modal."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    account = _account_or_none(request)
+    errors: list[str] = []
+    try:
+        if account is None:
+            raise ServiceError(_("No Telnyx account is connected to this team."))
+        dir_ = services.dir_delete(dir=dir_, account=account, user=request.user, request=request)
+    except ServiceError as exc:
+        errors = [m for _f, m in getattr(exc, "errors", [(exc.field, exc.message)])]
+    if not errors:
+        messages.success(
+            request,
+            _("Deletion of “%(name)s” requested. Telnyx removes it shortly.") % {"name": dir_.display_name},
+        )
+        url = reverse("dirs:dir_detail", args=[request.team.slug, dir_.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        return render(request, "dirs/_dir_actions.html#dir-delete-form", {"dir": dir_, "errors": errors})
+    for message in errors:
+        messages.error(request, message)
+    return redirect("dirs:dir_detail", request.team.slug, dir_.pk)
+
+
+# --- Detail page: status, comments, claims
+
+DIR_DETAIL = "dirs/dir_detail.html"
+FAILED = (Dir.Status.REJECTED, Dir.Status.UNSUCCESSFUL, Dir.Status.PERMANENTLY_REJECTED)
+
+
+def _can_act(request: HtmxHttpRequest) -> bool:
+    """Members and admins act on DIRs; viewers and support agents only look."""
+    return request.team_access.can_write and request.team_access.has_role(Role.MEMBER)
+
+
+def _dates(dir_: Dir) -> list[tuple[str, object]]:
+    raw = dir_.data or {}
+    return [
+        (_("Created"), parse_datetime(raw.get("created_at") or "")),
+        (_("Submitted"), dir_.submitted_at),
+        (_("Rejected"), parse_datetime(raw.get("rejected_at") or "")),
+        (_("Verified"), dir_.verified_at),
+        (_("Expires"), dir_.expiring_at),
+        (_("Updated on Telnyx"), dir_.remote_updated_at),
+        (_("Last synced"), dir_.synced_at),
+    ]
+
+
+def _documents(dir_: Dir) -> list[dict]:
+    docs = [d for d in (dir_.data or {}).get("documents") or [] if isinstance(d, dict)]
+    return [{**d, "label": str(d.get("document_type") or "").replace("_", " ").capitalize()} for d in docs]
 
 
 @require_GET
 @team_view
-def dir_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Placeholder until the list page is built."""
-    return render(request, "dirs/dir_list.html", {})
+def dir_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One DIR from the mirror; comments and claims load as their own fragments."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    counts = selectors.dir_number_counts(dir=dir_)
+    failed = dir_.status in FAILED
+    context = {
+        "dir": dir_,
+        "can_act": _can_act(request),
+        "changes": number_selectors.status_change_list(team=request.team, dir=dir_, limit=20),
+        "reasons": [guidance.explain(r) for r in dir_.rejection_reasons or []] if failed else [],
+        "documents": _documents(dir_),
+        "dates": [(label, value) for label, value in _dates(dir_) if value],
+        "number_counts": [(s, label, counts[s]) for s, label in NumberStatus.choices if s in counts],
+        "number_total": sum(counts.values()),
+        "comment_form": CommentForm(),
+    }
+    return render(request, DIR_DETAIL, context)
+
+
+@require_GET
+@team_view
+def dir_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The status badge, from the mirror; while in flight it also nudges a throttled refresh."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    shown = request.GET.get("shown", "")
+    if shown and shown != dir_.status and dir_.status not in Dir.IN_FLIGHT:
+        # Decided: reload the page so reasons, timeline and actions match the new status.
+        return HttpResponseClientRefresh()
+    services.dir_status_refresh(dir=dir_)
+    return render(request, f"{DIR_DETAIL}#dir-status", {"dir": dir_})
+
+
+def _remote_card(request: HtmxHttpRequest, dir_: Dir, read) -> dict:
+    """Context for a card read from Telnyx: its items, or why they couldn't be loaded."""
+    context = {"dir": dir_, "can_act": _can_act(request), "items": [], "error": ""}
+    account = account_selectors.telnyx_account_get(team=request.team)
+    if account is None:
+        context["error"] = _("No Telnyx account is connected to this team.")
+        return context
+    try:
+        context["items"] = read(dir=dir_, account=account)
+    except ServiceError as exc:
+        context["error"] = exc.message
+    return context
+
+
+@require_GET
+@team_view
+def dir_comments(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The vetting thread, read from Telnyx (one call)."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    context = _remote_card(request, dir_, services.dir_comment_list)
+    return render(request, f"{DIR_DETAIL}#dir-comments", context)
+
+
+@require_POST
+@team_view
+def dir_comment_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Post a reply; on success a fresh form, and the thread reloads itself (dir-comments-changed)."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    form = CommentForm(request.POST)
+    account = account_selectors.telnyx_account_get(team=request.team)
+    if form.is_valid() and account is None:
+        form.add_error(None, _("No Telnyx account is connected to this team."))
+    elif form.is_valid():
+        try:
+            services.dir_comment_create(
+                dir=dir_, account=account, user=request.user, request=request, **form.cleaned_data
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            context = {"dir": dir_, "comment_form": CommentForm(), "sent": True}
+            response = render(request, f"{DIR_DETAIL}#dir-comment-form", context)
+            return trigger_client_event(response, "dir-comments-changed", after="settle")
+    return render(request, f"{DIR_DETAIL}#dir-comment-form", {"dir": dir_, "comment_form": form})
+
+
+@require_GET
+@team_view
+def dir_claims(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Infringement claims on the DIR, read from Telnyx (one call), each open one with a contest form."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    context = {**_remote_card(request, dir_, services.dir_claim_list), "contest_form": ClaimContestForm()}
+    return render(request, f"{DIR_DETAIL}#dir-claims", context)
+
+
+@require_POST
+@team_view
+def dir_claim_contest(request: HtmxHttpRequest, pk: int, claim_id: str) -> HttpResponse:
+    """Contest a claim; on success the claims card reloads itself (dir-claims-changed)."""
+    dir_ = selectors.dir_get(team=request.team, pk=pk)
+    form = ClaimContestForm(request.POST)
+    account = account_selectors.telnyx_account_get(team=request.team)
+    context = {"dir": dir_, "claim_id": claim_id, "contest_form": form}
+    if form.is_valid() and account is None:
+        form.add_error(None, _("No Telnyx account is connected to this team."))
+    elif form.is_valid():
+        notes = form.cleaned_data["contest_notes"]
+        try:
+            services.dir_claim_contest(
+                dir=dir_, account=account, claim_id=claim_id, notes=notes, user=request.user, request=request
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            context.update(contest_form=ClaimContestForm(), sent=True)
+            response = render(request, f"{DIR_DETAIL}#dir-claim-contest", context)
+            return trigger_client_event(response, "dir-claims-changed", after="settle")
+    return render(request, f"{DIR_DETAIL}#dir-claim-contest", context)

@@ -34,4 +34,46 @@
       showError("Something went wrong on our side (" + status + "). Try again in a moment.");
     }
   });
+  // Character counters: <input data-char-counter="35" data-char-warn="15"> and an element
+  // [data-char-counter-for="<input id>"] that shows "n / 35" (warning colour past data-char-warn).
+  var EMOJI = /\p{Extended_Pictographic}/u;
+  function updateCounter(input) {
+    var out = document.querySelector('[data-char-counter-for="' + input.id + '"]');
+    if (!out) return;
+    var max = parseInt(input.dataset.charCounter, 10);
+    var warn = parseInt(input.dataset.charWarn || "0", 10);
+    var length = Array.from(input.value).length;
+    var note = "";
+    var level = "danger";
+    if (length > max) note = " · too long";
+    else if (input.value && !input.value.trim()) note = " · only spaces";
+    else if (EMOJI.test(input.value)) note = " · no emoji";
+    else if (warn && length > warn) { note = " · may be cut after " + warn + " on some phones"; level = "warning"; }
+    out.textContent = length + " / " + max + note;
+    out.classList.toggle("text-danger", note !== "" && level === "danger");
+    out.classList.toggle("text-warning", note !== "" && level === "warning");
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-char-counter]")) updateCounter(event.target);
+  });
+
+  // Searchable multi-selects that also take typed values: <select multiple data-tom-select>.
+  function enhance(root) {
+    root.querySelectorAll("[data-char-counter]").forEach(updateCounter);
+    if (!window.TomSelect) return;
+    root.querySelectorAll("select[data-tom-select]").forEach(function (select) {
+      if (select.tomselect) return;
+      var maxLength = parseInt(select.dataset.maxLength || "0", 10);
+      new window.TomSelect(select, {
+        create: true,
+        createFilter: function (input) { return !maxLength || input.length <= maxLength; },
+        maxItems: parseInt(select.dataset.maxItems || "0", 10) || null,
+        plugins: ["remove_button"],
+        persist: false,
+        render: { option_create: function (data, escape) { return '<div class="create">Add <strong>' + escape(data.input) + "</strong> (custom reason)</div>"; } },
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();

@@ -1,0 +1,513 @@
+"""Writes for DIRs: every change goes to Telnyx first and is mirrored only once Telnyx accepted it."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from datetime import timedelta
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal import telnyx
+from portal.core.exceptions import ServiceError
+from portal.core.services import audit_record
+from portal.dirs.models import Dir, DirLogo
+from portal.numbers import mirror
+from portal.numbers.models import StatusChange
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from portal.accounts.models import Team, TelnyxAccount, User
+    from portal.enterprises.models import Enterprise
+
+# --- List and compose: create, edit, logo, documents, submit, delete
+
+LOGO_SIZE = (256, 256)
+LOGO_MAX_INPUT = 5 * 1024 * 1024  # what we accept from the browser
+LOGO_MAX_OUTPUT = 1024 * 1024  # what Telnyx accepts (CONTRACT.md §5.3)
+LOGO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+LOGO_FORMATS = {"PNG", "JPEG", "BMP"}
+
+DOCUMENT_MAX = 20 * 1024 * 1024  # Documents API limit (CONTRACT.md §5.9)
+DOCUMENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "json": "application/json",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+}
+DOCUMENTS_PER_DIR = 20
+CATALOGUE_TTL = 3600
+
+# A change to only these fields leaves a verified DIR verified.
+KEEPS_VERIFIED = frozenset({"webhook_url", "bpo_authorizations"})
+
+
+class DirRefused(ServiceError):
+    """Telnyx (or a local rule mirroring it) refused a write; `errors` are (field or None, message)."""
+
+    def __init__(self, errors: list[tuple[str | None, str]], *, status: int | None = None) -> None:
+        super().__init__(errors[0][1], field=errors[0][0])
+        self.errors = errors
+        self.status = status
+
+
+def _refusal(exc: telnyx.TelnyxError) -> DirRefused:
+    """Map a failed Telnyx call to what the user should read (never a 500)."""
+    if isinstance(exc, telnyx.ApiValidationError | telnyx.ConflictError):
+        items = [(item.field, item.detail or item.title) for item in exc.errors]
+        return DirRefused(items or [(None, exc.message)], status=exc.status)
+    if isinstance(exc, telnyx.RateLimitError):
+        wait = f" {int(exc.retry_after)} s" if exc.retry_after else _(" a moment")
+        message = _("Telnyx is rate-limiting this account; try again in%(wait)s.") % {"wait": wait}
+    elif isinstance(exc, telnyx.NotFoundError):
+        message = _("Telnyx no longer knows this record; it may have been deleted. Sync and try again.")
+    elif isinstance(exc, telnyx.AuthenticationError):
+        message = _("Telnyx refused the team's API key. An admin can update it under Team settings.")
+    elif isinstance(exc, telnyx.PermissionDeniedError):
+        message = exc.message or _("Telnyx does not allow this for the account.")
+    elif isinstance(exc, telnyx.TransportError):
+        message = _(
+            "Telnyx did not answer in time. Nothing was changed here; check the DIR list before "
+            "trying again, as the change may have reached Telnyx."
+        )
+    else:
+        message = _("Telnyx is having trouble right now (%(status)s). Try again in a few minutes.") % {
+            "status": exc.status or _("no answer")
+        }
+    return DirRefused([(None, message)], status=exc.status)
+
+
+def _mirror(*, team: Team, remote: telnyx.schemas.Dir, enterprise: Enterprise) -> Dir:
+    """Write the DIR Telnyx returned into the mirror (and its status change into the timeline)."""
+    with transaction.atomic():
+        rows = mirror.dirs_apply_remote(
+            team=team,
+            remotes=[remote],
+            enterprises={remote.enterprise_id: enterprise},
+            source=StatusChange.Source.USER,
+            at=timezone.now(),
+        )
+    return rows[remote.id]
+
+
+def webhook_url_for(*, account: TelnyxAccount) -> str:
+    """The portal's own receiver for this account's webhooks."""
+    return settings.PORTAL_PUBLIC_URL + reverse("numbers:telnyx_webhook", args=[account.pk])
+
+
+def dir_create(
+    *,
+    account: TelnyxAccount,
+    enterprise: Enterprise,
+    values: dict[str, Any],
+    user: User,
+    request: HttpRequest | None = None,
+) -> Dir:
+    """Create a draft DIR under an enterprise and mirror it."""
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            remote = api.dir_create(enterprise.remote_id, values)
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+    dir_ = _mirror(team=enterprise.team, remote=remote, enterprise=enterprise)
+    audit_record(
+        verb="dir_created",
+        actor=user,
+        team=enterprise.team,
+        target=dir_,
+        details={"enterprise": enterprise.legal_name},
+        request=request,
+    )
+    return dir_
+
+
+def dir_update(
+    *,
+    dir: Dir,
+    account: TelnyxAccount,
+    values: dict[str, Any],
+    user: User,
+    request: HttpRequest | None = None,
+) -> Dir:
+    """Send the changed fields of a DIR (a real change to a verified DIR returns it to draft)."""
+    if not dir.can_edit:
+        raise DirRefused([(None, edit_refusal(dir.status))])
+    if not values:
+        return dir
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            remote = api.dir_update(dir.remote_id, values)
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+    before = dir.status
+    dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
+    audit_record(
+        verb="dir_updated",
+        actor=user,
+        team=dir.team,
+        target=dir_,
+        details={"fields": ", ".join(sorted(values)), "status": f"{before} → {dir_.status}"},
+        request=request,
+    )
+    return dir_
+
+
+def dir_submit(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpRequest | None = None) -> Dir:
+    """Submit a DIR for vetting and mirror it as submitted."""
+    if not dir.can_submit:
+        raise DirRefused([(None, submit_refusal(dir.status))])
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            remote = api.dir_submit(dir.remote_id)
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+    dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
+    audit_record(verb="dir_submitted", actor=user, team=dir.team, target=dir_, request=request)
+    return dir_
+
+
+def dir_delete(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpRequest | None = None) -> Dir:
+    """Ask Telnyx to delete a DIR; it is mirrored as delete_requested until Telnyx finishes."""
+    if dir.status in (Dir.Status.SUBMITTED, Dir.Status.IN_REVIEW):
+        raise DirRefused([(None, delete_refusal(dir.status))])
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            api.dir_delete(dir.remote_id)
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+    # The 202 body is only {id, status}; apply it to the last known DIR (the next sync re-reads it).
+    known = telnyx.schemas.Dir.from_dict({**dir.data, "id": dir.remote_id})
+    now = timezone.now()
+    remote = dataclasses.replace(known, status=Dir.Status.DELETE_REQUESTED, delete_requested_at=now)
+    dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
+    audit_record(verb="dir_delete_requested", actor=user, team=dir.team, target=dir_, request=request)
+    return dir_
+
+
+def dir_document_add(
+    *,
+    dir: Dir,
+    account: TelnyxAccount,
+    content: bytes,
+    filename: str,
+    document_type: str,
+    description: str = "",
+    user: User,
+    request: HttpRequest | None = None,
+) -> Dir:
+    """Upload a supporting document to the Documents API and attach it to the DIR (append-only)."""
+    if not dir.can_edit:
+        raise DirRefused([(None, edit_refusal(dir.status))])
+    document_check(filename=filename, size=len(content))
+    if len(dir.documents) >= DOCUMENTS_PER_DIR:
+        raise DirRefused([("file", _("A DIR holds at most %(n)d documents.") % {"n": DOCUMENTS_PER_DIR})])
+    reference = {"document_type": document_type}
+    if description:
+        reference["description"] = description
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            document = api.document_upload(content, filename, customer_reference=f"dir:{dir.remote_id}")
+            remote = api.dir_update(dir.remote_id, {"documents": [{"document_id": document.id, **reference}]})
+    except telnyx.TelnyxError as exc:
+        refusal = _refusal(exc)
+        # Documents errors point at the file; DIR errors at documents/<i>/…: both belong to the upload.
+        refusal.errors = [("file" if f in (None, "file", "documents") else f, m) for f, m in refusal.errors]
+        raise refusal from exc
+    dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
+    audit_record(
+        verb="dir_document_attached",
+        actor=user,
+        team=dir.team,
+        target=dir_,
+        details={"document": document.filename or filename, "type": document_type},
+        request=request,
+    )
+    return dir_
+
+
+def document_check(*, filename: str, size: int) -> None:
+    """The Documents API's limits, checked before uploading (type by extension, ≤20 MB)."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in DOCUMENT_TYPES:
+        raise DirRefused(
+            [("file", _("Telnyx accepts PDF, PNG, JPEG, CSV, TXT, JSON, DOC(X) and XLS(X) files."))]
+        )
+    if size > DOCUMENT_MAX:
+        raise DirRefused([("file", _("The file is larger than 20 MB, the Documents API's limit."))])
+    if size == 0:
+        raise DirRefused([("file", _("The file is empty."))])
+
+
+def edit_refusal(status: str) -> str:
+    """Why a DIR in this status cannot be edited, in the user's words."""
+    reasons = {
+        Dir.Status.SUBMITTED: _("It is waiting for Telnyx's review; edit it once the review is decided."),
+        Dir.Status.IN_REVIEW: _("Telnyx is reviewing it; edit it once the review is decided."),
+        Dir.Status.EXPIRED: _(
+            "Its verification expired. Resubmit it to renew; edits are refused until then."
+        ),
+        Dir.Status.INFRINGEMENT_CLAIMED: _("An infringement claim is on it; resolve the claim first."),
+        Dir.Status.PERMANENTLY_REJECTED: _("It was permanently rejected; create a new DIR instead."),
+        Dir.Status.DELETE_REQUESTED: _("Its deletion has been requested."),
+    }
+    return _("This DIR cannot be edited: %(why)s (Telnyx: “Cannot update DIR in '%(status)s' status”)") % {
+        "why": reasons.get(status, status),
+        "status": status,
+    }
+
+
+def submit_refusal(status: str) -> str:
+    reasons = {
+        Dir.Status.SUBMITTED: _("It has already been submitted and is waiting for review."),
+        Dir.Status.IN_REVIEW: _("Telnyx is already reviewing it."),
+        Dir.Status.PERMANENTLY_REJECTED: _("It was permanently rejected; create a new DIR instead."),
+        Dir.Status.INFRINGEMENT_CLAIMED: _("An infringement claim is on it; resolve the claim first."),
+        Dir.Status.DELETE_REQUESTED: _("Its deletion has been requested."),
+    }
+    return _("This DIR cannot be submitted: %(why)s") % {"why": reasons.get(status, status)}
+
+
+def delete_refusal(status: str) -> str:
+    return _(
+        "This DIR cannot be deleted while Telnyx is reviewing it (%(status)s). Wait for the decision."
+    ) % {"status": Dir.Status(status).label}
+
+
+# --- logos
+
+
+def logo_convert(data: bytes) -> bytes:
+    """A PNG, JPEG or BMP as a 256×256 24-bit BMP: scaled to fit, centred on white, never stretched."""
+    if len(data) > LOGO_MAX_INPUT:
+        raise ServiceError(_("The image is larger than 5 MB; export a smaller one."), field="logo_file")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in LOGO_FORMATS:
+                raise ServiceError(_("Upload a PNG, JPEG or BMP image."), field="logo_file")
+            if image.width * image.height > LOGO_MAX_PIXELS:
+                raise ServiceError(
+                    _("The image has too many pixels; export a smaller one."), field="logo_file"
+                )
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            rgba = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ServiceError(
+            _("That file is not an image the portal can read. Upload a PNG, JPEG or BMP."), field="logo_file"
+        ) from exc
+    fitted = ImageOps.contain(rgba, LOGO_SIZE, Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", LOGO_SIZE, "white")
+    offset = ((LOGO_SIZE[0] - fitted.width) // 2, (LOGO_SIZE[1] - fitted.height) // 2)
+    canvas.paste(fitted, offset, fitted)  # the alpha channel as the mask: transparency becomes white
+    out = io.BytesIO()
+    canvas.save(out, format="BMP")
+    bmp = out.getvalue()
+    assert len(bmp) <= LOGO_MAX_OUTPUT  # 256×256×3 + header, always ~192 KB
+    return bmp
+
+
+def logo_create(*, team: Team, data: bytes, filename: str, user: User) -> DirLogo:
+    """Convert an uploaded image and store it under a new public token (never overwrites one)."""
+    bmp = logo_convert(data)
+    return DirLogo.objects.create(
+        team=team,
+        bmp=bmp,
+        sha256=hashlib.sha256(bmp).hexdigest(),
+        original_name=filename[:255],
+        created_by=user,
+    )
+
+
+def logo_public_url(*, logo: DirLogo) -> str:
+    """Where Telnyx fetches the logo: PORTAL_PUBLIC_URL/logos/<token>.bmp."""
+    return settings.PORTAL_PUBLIC_URL + reverse("dirs:logo_serve", args=[logo.token])
+
+
+def logo_is_local_http(url: str) -> bool:
+    """One of our own logos on a developer's http portal, which the simulator accepts (loopback rule)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return (
+        parts.scheme == "http"
+        and url.startswith(settings.PORTAL_PUBLIC_URL + "/logos/")
+        and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        and getattr(settings, "SIMULATOR_ALLOW_HTTP_LOOPBACK", False)
+        and "api.telnyx.com" not in settings.TELNYX_API_BASE_URL  # real Telnyx never takes http
+    )
+
+
+# --- call reasons
+
+
+def call_reason_catalogue(*, account: TelnyxAccount) -> list[str]:
+    """Telnyx's pre-vetted call reasons (cached for an hour; an empty list if Telnyx cannot be read)."""
+    key = f"dirs:call-reasons:{account.pk}"
+    reasons = cache.get(key)
+    if reasons is None:
+        try:
+            with telnyx.get_client(api_key=account.api_key) as api:
+                reasons = sorted({r.get("reason", "") for r in api.call_reason_iter()} - {""})
+        except telnyx.TelnyxError:
+            return []  # typed reasons still work; the catalogue is a convenience
+        cache.set(key, reasons, CATALOGUE_TTL)
+    return reasons
+
+
+def call_reasons_check(*, account: TelnyxAccount, reasons: list[str]) -> telnyx.schemas.CallReasonCheck:
+    """Ask Telnyx which reasons are pre-approved and which need manual vetting."""
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            return api.call_reasons_validate(reasons)
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+
+
+# --- Detail page: status, comments, claims
+
+STATUS_REFRESH_SECONDS = 10  # the status poll queues at most one refresh of a DIR this often
+COMMENTS_SHOWN = 100
+CLAIMS_SHOWN = 20
+OPEN_CLAIM_STATUSES = frozenset({"pending", "contested"})
+
+
+def dir_status_refresh(*, dir: Dir) -> bool:
+    """Queue one refresh of an in-flight DIR through the sync task; throttled per DIR (True if queued)."""
+    from django_q.tasks import async_task
+
+    from portal.accounts.models import TelnyxAccount
+
+    if dir.status not in Dir.IN_FLIGHT or not TelnyxAccount.objects.filter(team_id=dir.team_id).exists():
+        return False
+    now = timezone.now()
+    # Claim the slot with one conditional UPDATE: of several polls at once (tabs, people), one wins.
+    # synced_at moves forward now and again when the sync has run, so the throttle needs no new state.
+    claimed = (
+        Dir.objects.filter(pk=dir.pk)
+        .filter(Q(synced_at=None) | Q(synced_at__lt=now - timedelta(seconds=STATUS_REFRESH_SECONDS)))
+        .update(synced_at=now)
+    )
+    if not claimed:
+        return False
+    dir_pk = dir.pk
+    transaction.on_commit(
+        lambda: async_task("portal.numbers.tasks.sync_dir", dir_pk, StatusChange.Source.SYNC)
+    )
+    return True
+
+
+def _unavailable(exc: telnyx.TelnyxError) -> ServiceError:
+    """A remote read that failed: what the card says instead of its content."""
+    if isinstance(exc, telnyx.RateLimitError):
+        message = _("Telnyx is rate-limiting this account right now.")
+    elif isinstance(exc, telnyx.TransportError):
+        message = _("Telnyx did not answer in time.")
+    elif isinstance(exc, telnyx.AuthenticationError):
+        message = _("Telnyx refused the team's API key. An admin can update it under Team settings.")
+    elif isinstance(exc, telnyx.NotFoundError):
+        message = _("Telnyx no longer knows this DIR.")
+    else:
+        message = _("Telnyx is having trouble right now (%(status)s).") % {
+            "status": exc.status or _("no answer")
+        }
+    return ServiceError(message, code="unavailable")
+
+
+def dir_comment_list(*, dir: Dir, account: TelnyxAccount) -> list[telnyx.schemas.Comment]:
+    """The DIR's vetting thread (one remote call, no retries: the card offers its own retry)."""
+    try:
+        with telnyx.get_client(api_key=account.api_key, max_retries=0) as api:
+            # The first page holds 250; islice stops before a second page is ever requested.
+            return list(islice(api.comment_iter(dir.remote_id), COMMENTS_SHOWN))
+    except telnyx.TelnyxError as exc:
+        raise _unavailable(exc) from exc
+
+
+def dir_comment_create(
+    *,
+    dir: Dir,
+    account: TelnyxAccount,
+    content: str,
+    parent_comment_id: str | None = None,
+    user: User,
+    request: HttpRequest | None = None,
+) -> telnyx.schemas.Comment:
+    """Reply in the DIR's vetting thread and record it in the activity log."""
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            comment = api.comment_create(dir.remote_id, content, parent_comment_id or None)
+    except telnyx.ApiValidationError as exc:
+        item = exc.first
+        # Errors about the text belong under it; one about the thread (parent) above the form.
+        field = "content" if item is None or item.field in (None, "content") else None
+        raise ServiceError(exc.message, field=field) from exc
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+    audit_record(
+        verb="dir_comment_posted",
+        actor=user,
+        team=dir.team,
+        target=dir,
+        details={"comment": comment.id, "reply_to": parent_comment_id or ""},
+        request=request,
+    )
+    return comment
+
+
+def dir_claim_list(*, dir: Dir, account: TelnyxAccount) -> list[telnyx.schemas.InfringementClaim]:
+    """Infringement claims against the DIR, open ones first (one remote call, no retries)."""
+    try:
+        with telnyx.get_client(api_key=account.api_key, max_retries=0) as api:
+            claims = list(islice(api.claim_iter(dir.remote_id), CLAIMS_SHOWN))
+    except telnyx.TelnyxError as exc:
+        raise _unavailable(exc) from exc
+    return sorted(claims, key=lambda c: c.status not in OPEN_CLAIM_STATUSES)
+
+
+def dir_claim_contest(
+    *,
+    dir: Dir,
+    account: TelnyxAccount,
+    claim_id: str,
+    notes: str,
+    user: User,
+    request: HttpRequest | None = None,
+) -> telnyx.schemas.InfringementClaim:
+    """Contest an open infringement claim with notes, and record it in the activity log."""
+    try:
+        with telnyx.get_client(api_key=account.api_key) as api:
+            claim = api.claim_contest(claim_id, notes)
+    except telnyx.ApiValidationError as exc:
+        item = exc.first
+        # 422 points at contest_notes; a 400 (claim resolved) concerns the claim as a whole.
+        field = "contest_notes" if item is not None and item.field == "contest_notes" else None
+        raise ServiceError(exc.message, field=field) from exc
+    except telnyx.TelnyxError as exc:
+        raise _refusal(exc) from exc
+    audit_record(
+        verb="dir_claim_contested",
+        actor=user,
+        team=dir.team,
+        target=dir,
+        details={"claim": claim.id, "claimant": claim.claimant_name, "status": claim.status},
+        request=request,
+    )
+    return claim
