@@ -12,23 +12,16 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-ORGANIZATION_TYPES = [
-    ("commercial", _("Commercial")),
-    ("government", _("Government")),
-    ("non_profit", _("Non-profit")),
-]
-LEGAL_TYPES = [
-    ("corporation", _("Corporation (Inc., Corp.)")),
-    ("llc", _("Limited liability company (LLC)")),
-    ("partnership", _("Partnership (LP, LLP)")),
-    ("nonprofit", _("Nonprofit")),
-    ("other", _("Other")),
-]
+from portal.enterprises.models import Country, LegalType, OrganizationType
+
+ORGANIZATION_TYPES = OrganizationType.choices
+LEGAL_TYPES = LegalType.choices
 ROLE_TYPES = [
     ("enterprise", _("Enterprise — owns its own display identities")),
     ("bpo", _("BPO — calls on behalf of other enterprises (can never own a DIR)")),
 ]
-COUNTRIES = [("US", _("United States")), ("CA", _("Canada"))]
+COUNTRIES = Country.choices
+CHOOSE = [("", _("Choose…"))]
 INDUSTRIES = [
     (value, value.capitalize())
     for value in (
@@ -104,8 +97,8 @@ class EnterpriseForm(forms.Form):
     doing_business_as = _text(
         _("Doing business as"), required=False, help_text=_("The trade name, if it differs. May be empty.")
     )
-    organization_type = forms.ChoiceField(label=_("Organization type"), choices=ORGANIZATION_TYPES)
-    organization_legal_type = forms.ChoiceField(label=_("Legal form"), choices=LEGAL_TYPES)
+    organization_type = forms.ChoiceField(label=_("Organization type"), choices=CHOOSE + ORGANIZATION_TYPES)
+    organization_legal_type = forms.ChoiceField(label=_("Legal form"), choices=CHOOSE + LEGAL_TYPES)
     role_type = forms.ChoiceField(
         label=_("Role"), choices=ROLE_TYPES, initial="enterprise", help_text=_("Cannot be changed later.")
     )
@@ -119,8 +112,8 @@ class EnterpriseForm(forms.Form):
         _("Jurisdiction of incorporation"), help_text=_("The state of incorporation, e.g. Delaware.")
     )
     fein = _text(_("FEIN"), max_length=20, help_text=_("Federal employer identification number: NN-NNNNNNN."))
-    industry = forms.ChoiceField(label=_("Industry"), choices=INDUSTRIES)
-    number_of_employees = forms.ChoiceField(label=_("Number of employees"), choices=EMPLOYEES)
+    industry = forms.ChoiceField(label=_("Industry"), choices=CHOOSE + INDUSTRIES)
+    number_of_employees = forms.ChoiceField(label=_("Number of employees"), choices=CHOOSE + EMPLOYEES)
     website = _text(
         _("Website"),
         required=False,

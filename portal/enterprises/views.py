@@ -174,7 +174,7 @@ def enterprise_activate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if exc.code == "tos_required":
             context["tos"] = {"has_agreed": False}
     else:
-        context["just_activated"] = True
+        context |= {"just_activated": True, "dirs": selectors.enterprise_dir_list(enterprise=enterprise)}
     return _render_card(request, enterprise, context)
 
 

@@ -282,7 +282,7 @@ def test_edit_shows_immutable_fields_read_only_and_saves(client_as, admin_a, tea
     """organization_type, country_code and role_type are shown, not editable; the rest saves."""
     client = client_as(admin_a)
     page = client.get(url("enterprise_update", team_a, enterprise.pk)).text
-    assert 'data-testid="readonly-country_code">US<' in page
+    assert 'data-testid="readonly-country_code">United States<' in page
     assert 'name="country_code"' not in page and 'name="organization_type"' not in page
     assert 'value="Northwind Clinic LLC"' in page
     data = form_data(legal_name="Northwind Health LLC", website="https://nh.example")
@@ -348,6 +348,7 @@ def test_terms_then_activation_through_the_card(client_as, admin_a, team_a, ente
     done = client.post(url("enterprise_activate", team_a, enterprise.pk), headers=HX).text
     assert 'data-testid="bc-enabled"' in done and "now active" in done
     assert 'id="bc-state"' in done and 'hx-swap-oob="true"' in done
+    assert 'id="enterprise-dirs" hx-swap-oob="true"' in done and "No DIRs yet" in done
     enterprise.refresh_from_db()
     assert enterprise.branded_calling_enabled is True
     page = client.get(url("enterprise_detail", team_a, enterprise.pk)).text
