@@ -116,6 +116,23 @@ def test_detail_shows_every_section_and_loads_the_branded_calling_card(
     assert 'data-bs-target="#delete-enterprise"' in response.text
 
 
+def test_detail_lists_the_enterprise_dirs_with_links(client_as, viewer_a, team_a, enterprise, sim):
+    """The DIRs of the enterprise come from the mirror and link to their own pages."""
+    from portal.dirs.models import Dir
+
+    dir_ = Dir.objects.create(
+        team=team_a, enterprise=enterprise, remote_id="d-1", display_name="Northwind Care", status="verified"
+    )
+    Dir.objects.create(
+        team=team_a, enterprise=enterprise, remote_id="d-2", display_name="Gone", status="draft",
+        removed_at=enterprise.created_at,
+    )  # fmt: skip
+    page = client_as(viewer_a).get(url("enterprise_detail", team_a, enterprise.pk)).text
+    assert "1 DIR<" in page and "Northwind Care" in page and "Gone" not in page
+    assert reverse("dirs:dir_detail", args=[team_a.slug, dir_.pk]) in page
+    assert "Verified" in page
+
+
 def test_viewer_sees_the_page_without_action_buttons(client_as, viewer_a, team_a, enterprise):
     """Viewers read everything but get no edit, delete, terms or activate controls."""
     client = client_as(viewer_a)
@@ -353,6 +370,7 @@ def test_terms_then_activation_through_the_card(client_as, admin_a, team_a, ente
     assert enterprise.branded_calling_enabled is True
     page = client.get(url("enterprise_detail", team_a, enterprise.pk)).text
     assert "Branded Calling is active." in page and "Create DIR" in page
+    assert reverse("dirs:dir_create", args=[team_a.slug]) + f"?enterprise={enterprise.pk}" in page
     assert url("enterprise_activation", team_a, enterprise.pk) not in page  # nothing to load any more
 
 
