@@ -51,10 +51,69 @@ class DirNumber(RemoteMirrorModel):
                 fields=["dir", "phone_number"], condition=Q(removed_at=None), name="dirnumber_attached_unique"
             )
         ]
-        indexes = [models.Index(fields=["dir", "removed_at", "status"], name="dirnumber_dir_status_idx")]
+        indexes = [
+            models.Index(fields=["dir", "removed_at", "status"], name="dirnumber_dir_status_idx"),
+            # --- Numbers and batches pages, removal: each serves one sort of the numbers page
+            # (ORDER BY … LIMIT/OFFSET walks the index alone), the status pills' GROUP BY and the
+            # batch pages' per-batch counts.
+            models.Index(fields=["dir", "removed_at", "phone_number"], name="dirnumber_dir_number_idx"),
+            models.Index(
+                fields=["dir", "removed_at", "status", "phone_number"], name="dirnumber_dir_status_num_idx"
+            ),
+            models.Index(fields=["dir", "removed_at", "created_at"], name="dirnumber_dir_added_idx"),
+            models.Index(fields=["batch", "removed_at", "status"], name="dirnumber_batch_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.phone_number
+
+    @property
+    def status_is_transitional(self) -> bool:
+        return self.status in IN_FLIGHT
+
+
+# --- Numbers and batches pages, removal
+
+
+class NumberRemoval(models.Model):
+    """One request to detach numbers from a DIR, sent in chunks of 100; its outcome per number."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped by an error")
+
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="number_removals")
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    phone_numbers = models.JSONField(default=list)  # fixed when confirmed: what "all matching" meant then
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    removed = models.JSONField(default=list)  # E.164 numbers Telnyx detached
+    not_removed = models.JSONField(default=list)  # [{phone_number, code, title, detail}]
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["dir", "state"], name="numberremoval_dir_state_idx")]
+
+    def __str__(self) -> str:
+        return f"removal of {len(self.phone_numbers)} numbers from DIR {self.dir_id}: {self.state}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+    @property
+    def not_done(self) -> list[str]:
+        """Numbers neither removed nor refused: a failure stopped the run before their chunk."""
+        settled = set(self.removed) | {e.get("phone_number") for e in self.not_removed}
+        return [n for n in self.phone_numbers if n not in settled]
 
 
 class StatusChange(models.Model):
