@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, trigger_client_event
@@ -345,9 +346,29 @@ def _dates(dir_: Dir) -> list[tuple[str, object]]:
     ]
 
 
+DOCUMENT_LABELS = {
+    "letter_of_authorization": gettext_lazy("Letter of authorization"),
+    "business_registration": gettext_lazy("Business registration"),
+    "articles_of_incorporation": gettext_lazy("Articles of incorporation"),
+    "certificate_of_good_standing": gettext_lazy("Certificate of good standing"),
+    "tax_document": gettext_lazy("Tax document"),
+    "ein_letter": gettext_lazy("IRS EIN letter"),
+    "trademark_registration": gettext_lazy("Trademark registration"),
+    "website_ownership": gettext_lazy("Website ownership"),
+    "business_license": gettext_lazy("Business licence"),
+    "professional_license": gettext_lazy("Professional licence"),
+    "government_id": gettext_lazy("Government ID"),
+    "utility_bill": gettext_lazy("Utility bill"),
+    "bank_statement": gettext_lazy("Bank statement"),
+    "business_credit_report": gettext_lazy("Business credit report"),
+    "bank_reference_letter": gettext_lazy("Bank reference letter"),
+    "other": gettext_lazy("Other (reviewed by a person)"),
+}
+
+
 def _documents(dir_: Dir) -> list[dict]:
     docs = [d for d in (dir_.data or {}).get("documents") or [] if isinstance(d, dict)]
-    return [{**d, "label": str(d.get("document_type") or "").replace("_", " ").capitalize()} for d in docs]
+    return [{**d, "label": DOCUMENT_LABELS.get(d.get("document_type"), d.get("document_type"))} for d in docs]
 
 
 @require_GET
