@@ -25,9 +25,17 @@ def url(name: str, dir_: Dir, *args, team: str = "acme") -> str:
 # --- page and status
 
 
-def test_detail_page_renders_from_the_mirror(make_dir, client_as, member_a):
+def test_detail_page_renders_from_the_mirror(make_dir, sim, client_as, member_a):
     """The full page shows identity, documents, numbers, timeline and lazy cards; no status poll once verified."""
-    dir_, remote = make_dir("verified")
+    docs = [
+        {"document_id": sim.document()["id"], "document_type": "ein_letter", "description": "IRS CP 575"},
+        {
+            "document_id": sim.document()["id"],
+            "document_type": "articles_of_incorporation",
+            "description": "Certificate of formation",
+        },
+    ]
+    dir_, remote = make_dir("verified", documents=docs)
     response = client_as(member_a).get(url("dir_detail", dir_))
     assert response.status_code == 200
     html = response.text
@@ -40,6 +48,7 @@ def test_detail_page_renders_from_the_mirror(make_dir, client_as, member_a):
     assert 'id="dir-claims"' in html
     assert 'id="dir-comment-form"' in html  # members may reply
     assert "Ada Park" in html and "ada.park@northwind.example" in html
+    assert "IRS EIN letter" in html and "Certificate of formation" in html
     assert 'id="dir-reasons"' not in html
 
 
