@@ -183,6 +183,7 @@ class DirForm(LogoForm):
         super().__init__(*args, **kwargs)
         self.dir = dir
         self.warnings = []  # local-check findings of level "warn", shown next to their field
+        self.general_warnings = []  # the ones about no single field, shown at the top
         if dir is None:
             self.fields["enterprise"].queryset = enterprises
         else:

@@ -112,6 +112,7 @@ def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | 
     if checks.blocking(findings):
         raise services.DirRefused([(f.field, f.message) for f in checks.blocking(findings)])
     form.warnings = [f for f in findings if f.level == checks.WARN]
+    form.general_warnings = [f for f in form.warnings if f.field not in form.fields]
     if form.warnings and not form.cleaned_data.get("confirm_warnings"):
         return None
     if dir_ is None:

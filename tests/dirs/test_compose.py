@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from portal.core.models import AuditEvent
 from portal.dirs import services
+from portal.dirs.forms import DirForm
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
 from portal.numbers import services as sync_services
@@ -395,3 +396,19 @@ def test_document_add_fragment_lists_the_new_document(make_dir, client_as, membe
     assert 'id="dir-documents"' in response.text
     assert "ein_letter" in response.text
     assert "<html" not in response.text
+
+
+def test_changing_only_the_webhook_of_a_verified_dir_needs_no_confirmation(
+    make_dir, client_as, member_a, settings
+):
+    """Only the webhook changes: Telnyx keeps it verified, so the portal does not ask."""
+    settings.PORTAL_PUBLIC_URL = "https://portal.test"
+    dir_, remote = make_dir("verified", webhook_url=None)
+    data = {**DirForm.initial_for(dir_), "webhook_url": "https://portal.test/webhooks/telnyx/1/"}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v not in (None, False, "")}
+    data["confirm_warnings"] = "on"
+    response = client_as(member_a).post(reverse("dirs:dir_edit", args=["acme", dir_.pk]), data)
+    assert response.status_code == 302
+    dir_.refresh_from_db()
+    assert dir_.status == "verified"
+    assert dir_.data["webhook_url"] == "https://portal.test/webhooks/telnyx/1/"
