@@ -92,3 +92,13 @@ def control(bound_field) -> str:
 def elided_pages(page):
     """Page numbers around the current one, with ellipses, for _pagination.html."""
     return page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """The human name of a DIR, batch or number status ("in_review" → "In review")."""
+    from portal.dirs.models import Dir
+    from portal.numbers.models import NumberStatus
+
+    labels = {**dict(NumberStatus.choices), **dict(Dir.Status.choices)}
+    return str(labels.get(value, value.replace("_", " ").capitalize())) if value else "—"
