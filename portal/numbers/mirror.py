@@ -269,3 +269,38 @@ def mark_removed(queryset, *, seen: set[str], at: datetime) -> int:
     for start in range(0, len(gone), 500):  # bounded IN lists
         queryset.filter(remote_id__in=gone[start : start + 500]).update(removed_at=at, synced_at=at)
     return len(gone)
+
+
+# --- Numbers and batches pages, removal
+
+REMOVED = "removed"  # the timeline's to_status when a number leaves its DIR
+
+
+def numbers_mark_removed(
+    *, dir: Dir, phone_numbers: Iterable[str], at: datetime, source: str = StatusChange.Source.USER
+) -> int:
+    """Numbers Telnyx detached from the DIR: mark their rows removed (never delete) and log each one."""
+    wanted = list(phone_numbers)
+    if not wanted:
+        return 0
+    rows = list(
+        DirNumber.objects.select_for_update()
+        .filter(dir=dir, removed_at=None, phone_number__in=wanted)
+        .only("pk", "status", "rejection_reason")
+    )
+    DirNumber.objects.filter(pk__in=[row.pk for row in rows]).update(
+        removed_at=at, synced_at=at, updated_at=at
+    )
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            team_id=dir.team_id,
+            entity_type=StatusChange.Entity.NUMBER,
+            entity_id=row.pk,
+            dir=dir,
+            from_status=row.status,
+            to_status=REMOVED,
+            source=source,
+        )
+        for row in rows
+    )
+    return len(rows)

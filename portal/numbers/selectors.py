@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import re
+from collections import defaultdict
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, QuerySet
+from django.shortcuts import get_object_or_404
 
 from portal.accounts.models import Team, TelnyxAccount
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
-from portal.numbers.models import DirNumber, StatusChange, SyncRun
+from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, NumberRemoval, StatusChange, SyncRun
 
 
 def mirror_counts(*, team: Team) -> dict[str, int]:
@@ -36,3 +41,143 @@ def status_change_list(*, team: Team, dir: Dir | None = None, limit: int = 50) -
     if dir is not None:
         changes = changes.filter(dir=dir)
     return changes.select_related("dir")[:limit]
+
+
+# --- Numbers and batches pages, removal
+
+# Sort choices → ORDER BY. Each order is served by one DirNumber index (dir, removed_at, …) and
+# ends on pk, so pages never overlap and OFFSET walks the index instead of sorting rows.
+NUMBER_SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("phone_number", "pk"),
+    "-number": ("-phone_number", "-pk"),
+    "status": ("status", "phone_number", "pk"),
+    "-added": ("-created_at", "-pk"),
+    "added": ("created_at", "pk"),
+}
+DEFAULT_NUMBER_SORT = "number"
+
+
+def search_digits(q: str | None) -> str:
+    """The digits of a search term ("(312) 555-1" → "3125551"); numbers are searched by digits only."""
+    return re.sub(r"\D", "", q or "")[:15]
+
+
+def dir_number_list(
+    *, dir: Dir, status: str | None = None, q: str | None = None, sort: str | None = None
+) -> QuerySet[DirNumber]:
+    """The numbers attached to a DIR (not removed), filtered by status and digits, in a stable order."""
+    numbers = DirNumber.objects.filter(dir=dir, removed_at=None)
+    if status:
+        numbers = numbers.filter(status=status)
+    digits = search_digits(q)
+    if digits:
+        numbers = numbers.filter(phone_number__contains=digits)
+    order = NUMBER_SORTS.get(sort or DEFAULT_NUMBER_SORT, NUMBER_SORTS[DEFAULT_NUMBER_SORT])
+    return numbers.select_related("batch").order_by(*order)
+
+
+def dir_number_status_counts(*, dir: Dir) -> dict[str, int]:
+    """How many attached numbers of the DIR are in each status: one GROUP BY over an index."""
+    rows = (
+        DirNumber.objects.filter(dir=dir, removed_at=None).order_by().values("status").annotate(n=Count("pk"))
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+class IndexPaginator(Paginator):
+    """Pages of a big ordered queryset in two cheap queries: the page's keys, then its rows.
+
+    The keys come from an index-only scan (ORDER BY … LIMIT/OFFSET never touches the table rows it
+    skips); the rows are then read by primary key. A total the caller already knows (from the
+    status counts) replaces the COUNT(*).
+    """
+
+    def __init__(self, object_list, per_page, *, count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if count is not None:
+            self.count = count  # overrides the cached_property: no COUNT(*) query
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        keys = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=keys)} if keys else {}
+        return self._get_page([rows[k] for k in keys if k in rows], number, self)
+
+
+def dir_number_selection(
+    *, dir: Dir, pks: list[int] | None = None, status: str | None = None, q: str | None = None
+) -> list[str]:
+    """The E.164 numbers a removal is about: the ticked rows, or every row matching the filter."""
+    if pks is not None:
+        numbers = DirNumber.objects.filter(dir=dir, removed_at=None, pk__in=pks[:1000]).order_by(
+            "phone_number"
+        )
+    else:
+        numbers = dir_number_list(dir=dir, status=status, q=q).select_related(None)
+    return list(numbers.values_list("phone_number", flat=True).iterator(chunk_size=2000))
+
+
+def dir_number_export_rows(
+    *, dir: Dir, status: str | None = None, q: str | None = None, sort: str | None = None
+):
+    """Tuples for the CSV export of the filtered list, streamed in chunks (constant memory)."""
+    numbers = dir_number_list(dir=dir, status=status, q=q, sort=sort).select_related(None)
+    return numbers.values_list(
+        "phone_number",
+        "status",
+        "batch__remote_id",
+        "batch__submitted_at",
+        "verified_at",
+        "rejection_reason",
+        "remote_id",
+    ).iterator(chunk_size=2000)
+
+
+def batch_list(*, dir: Dir) -> QuerySet[Batch]:
+    """A DIR's vetting batches (not removed), newest first."""
+    return Batch.objects.filter(dir=dir, removed_at=None).order_by("-submitted_at", "-pk")
+
+
+def batch_number_counts(*, batch_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per batch, how many of its attached numbers are in each status: one GROUP BY for a whole page."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        DirNumber.objects.filter(batch_id__in=batch_ids, removed_at=None)
+        .order_by()
+        .values("batch_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        counts[row["batch_id"]][row["status"]] = row["n"]
+    return dict(counts)
+
+
+def batch_get(*, dir: Dir, pk: int) -> Batch:
+    """One batch of the DIR, or 404."""
+    return get_object_or_404(Batch.objects.filter(dir=dir), pk=pk)
+
+
+def batch_numbers(*, batch: Batch) -> QuerySet[DirNumber]:
+    """Every number the batch brought in (at most 15), attached ones first."""
+    return batch.numbers.order_by(F("removed_at").asc(nulls_first=True), "phone_number")
+
+
+def batches_in_flight(batches) -> bool:
+    return any(b.status in IN_FLIGHT for b in batches)
+
+
+def removal_get(*, dir: Dir, pk: int) -> NumberRemoval:
+    """One removal request on the DIR, or 404."""
+    return get_object_or_404(NumberRemoval.objects.filter(dir=dir), pk=pk)
+
+
+def removal_active(*, dir: Dir) -> NumberRemoval | None:
+    """The DIR's removal still being sent, if any (the numbers page shows its progress)."""
+    return (
+        NumberRemoval.objects.filter(
+            dir=dir, state__in=(NumberRemoval.State.QUEUED, NumberRemoval.State.RUNNING)
+        )
+        .defer("phone_numbers", "removed", "not_removed")
+        .first()
+    )

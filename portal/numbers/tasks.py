@@ -44,3 +44,17 @@ def sync_dir(dir_id: int, source: str = "webhook") -> str:
         # The account sync running now will see the change, or the next one will.
         return "busy"
     return "done"
+
+
+# --- Numbers and batches pages, removal
+
+
+def run_removal(removal_id: int) -> str:
+    """Send a queued removal (more than one chunk of numbers); see services.removal_run."""
+    from portal.numbers.models import NumberRemoval
+
+    removal = NumberRemoval.objects.filter(pk=removal_id).first()
+    if removal is None:
+        return "removal gone"
+    removal = services.removal_run(removal=removal)
+    return f"{removal.state}: {len(removal.removed)} removed, {len(removal.not_removed)} refused"
