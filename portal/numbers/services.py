@@ -12,14 +12,27 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal import telnyx
 from portal.accounts.models import TelnyxAccount
+from portal.core.exceptions import ServiceError
+from portal.core.services import audit_record
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
 from portal.numbers import mirror
-from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, StatusChange, SyncLease, SyncRun, WebhookEvent
+from portal.numbers.models import (
+    IN_FLIGHT,
+    Batch,
+    DirNumber,
+    NumberRemoval,
+    StatusChange,
+    SyncLease,
+    SyncRun,
+    WebhookEvent,
+)
 
 logger = logging.getLogger("portal.sync")
 
@@ -263,3 +276,153 @@ def sync_request(*, account: TelnyxAccount, user, request=None) -> SyncRun:
     )
     transaction.on_commit(lambda: async_task("portal.numbers.tasks.sync_account", account.pk, True, run.pk))
     return run
+
+
+# --- Numbers and batches pages, removal
+
+REMOVE_CHUNK = 100  # CONTRACT.md §5.10.3: 1–100 numbers per DELETE
+# A request handler makes at most one remote call (STYLE.md rule 8): a bigger removal is queued.
+REMOVE_INLINE_MAX = REMOVE_CHUNK
+REFRESH_EVERY = timedelta(seconds=10)
+
+
+def dir_refresh_request(*, dir: Dir) -> bool:
+    """Queue one re-read of a DIR from Telnyx, at most every 10 s however many pages poll it."""
+    if not TelnyxAccount.objects.filter(team_id=dir.team_id).exists():
+        return False
+    now = timezone.now()
+    # A conditional UPDATE is the throttle: of all the pollers, exactly one wins each 10 s window.
+    claimed = (
+        Dir.objects.filter(pk=dir.pk)
+        .filter(Q(synced_at=None) | Q(synced_at__lt=now - REFRESH_EVERY))
+        .update(synced_at=now)
+    )
+    if claimed:
+        from django_q.tasks import async_task
+
+        transaction.on_commit(
+            lambda: async_task("portal.numbers.tasks.sync_dir", dir.pk, StatusChange.Source.SYNC)
+        )
+    return bool(claimed)
+
+
+def number_removal_request(*, dir: Dir, phone_numbers: list[str], user, request=None) -> NumberRemoval:
+    """Record a removal and send it: within the request for one chunk, by a queue task beyond that."""
+    numbers = list(dict.fromkeys(phone_numbers))
+    if not numbers:
+        raise ServiceError(_("Select at least one number to remove."))
+    if dir.status == Dir.Status.DELETE_REQUESTED:
+        raise ServiceError(_("This DIR is being deleted; its numbers are removed with it."))
+    if not TelnyxAccount.objects.filter(team_id=dir.team_id).exists():
+        raise ServiceError(_("Connect a Telnyx account first."))
+    removal = NumberRemoval.objects.create(
+        dir=dir,
+        requested_by=user,
+        phone_numbers=numbers,
+        chunks_total=-(-len(numbers) // REMOVE_CHUNK),
+    )
+    audit_record(
+        verb="numbers_remove_requested",
+        actor=user,
+        team=dir.team,
+        target=dir,
+        details={"removal": removal.pk, "count": len(numbers), "numbers": numbers[:20]},
+        request=request,
+    )
+    if len(numbers) <= REMOVE_INLINE_MAX:
+        return removal_run(removal=removal)
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task("portal.numbers.tasks.run_removal", removal.pk, group="removal"))
+    return removal
+
+
+def _refusals(exc: telnyx.ApiValidationError, chunk: list[str]) -> list[dict] | None:
+    """A 400 where every number was refused (not attached) as per-number outcomes; None for other 400s."""
+    items = [e for e in exc.errors if e.category == "not_associated"]
+    if not items:
+        return None
+    listed = {n for e in items for n in e.phone_numbers}
+    return [
+        {
+            "phone_number": number,
+            "code": "not_associated",
+            "title": "Phone number not associated",
+            "detail": f"{number} is not attached to this DIR",
+        }
+        for number in chunk
+        if number in listed or not listed
+    ]
+
+
+def _failure_message(exc: telnyx.TelnyxError) -> str:
+    if isinstance(exc, telnyx.RateLimitError):
+        return _(
+            "Telnyx is limiting how fast we may call it (429). Try the remaining numbers again in a minute."
+        )
+    if isinstance(exc, telnyx.ServerError):
+        return _(
+            "Telnyx had an error (%(status)s) and stopped the removal. Try the remaining numbers again."
+        ) % {"status": exc.status}
+    if isinstance(exc, telnyx.TransportError):
+        return _(
+            "Telnyx did not answer in time. The last chunk may or may not have been applied; the DIR is "
+            "being re-read, then try the remaining numbers again."
+        )
+    if isinstance(exc, telnyx.AuthenticationError):
+        return _("Telnyx refused the team's API key. An admin can update it under Team settings.")
+    if isinstance(exc, telnyx.NotFoundError):
+        return _("Telnyx no longer knows this DIR.")
+    first = exc.first
+    return (first.detail if first and first.detail else exc.message)[:255]
+
+
+def removal_run(*, removal: NumberRemoval) -> NumberRemoval:
+    """Send a removal's chunks in order, mirroring each chunk's outcome as it lands; stop at a failure."""
+    if not removal.in_progress:
+        return removal
+    dir_ = Dir.objects.select_related("team__telnyx_account").get(pk=removal.dir_id)
+    removal.state = NumberRemoval.State.RUNNING
+    removal.save(update_fields=["state"])
+    chunks = [list(c) for c in itertools.batched(removal.phone_numbers, REMOVE_CHUNK)]
+    try:
+        with telnyx.get_client(api_key=dir_.team.telnyx_account.api_key) as api:
+            # Resumable: a retried task carries on after the last chunk it recorded.
+            for index in range(removal.chunks_done, len(chunks)):
+                chunk = chunks[index]
+                try:
+                    result = api.numbers_remove(dir_.remote_id, chunk)
+                    removed, refused = list(result.removed), [dict(e) for e in result.not_removed]
+                except telnyx.ApiValidationError as exc:
+                    refused = _refusals(exc, chunk)
+                    if refused is None:
+                        raise
+                    removed = []
+                with transaction.atomic():
+                    mirror.numbers_mark_removed(dir=dir_, phone_numbers=removed, at=timezone.now())
+                    removal.removed = [*removal.removed, *removed]
+                    removal.not_removed = [*removal.not_removed, *refused]
+                    removal.chunks_done = index + 1
+                    removal.save(update_fields=["removed", "not_removed", "chunks_done"])
+    except telnyx.TelnyxError as exc:
+        removal.state, removal.error = NumberRemoval.State.FAILED, _failure_message(exc)
+        if isinstance(exc, telnyx.TransportError):
+            dir_refresh_request(dir=dir_)  # what the lost answer did, the next read shows
+    else:
+        removal.state = NumberRemoval.State.DONE
+    removal.finished_at = timezone.now()
+    removal.save(update_fields=["state", "error", "finished_at"])
+    audit_record(
+        verb="numbers_removed",
+        actor=removal.requested_by,
+        team=dir_.team,
+        target=dir_,
+        details={
+            "removal": removal.pk,
+            "removed": len(removal.removed),
+            "not_removed": len(removal.not_removed),
+            "not_done": len(removal.not_done),
+            "error": removal.error,
+        },
+    )
+    return removal
