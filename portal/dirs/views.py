@@ -122,6 +122,11 @@ def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | 
     return services.dir_update(dir=dir_, account=account, values=changes, user=request.user, request=request)
 
 
+def _preselected(enterprises, value: str):
+    """The enterprise named by ?enterprise=<pk>, if it is one of the choices."""
+    return enterprises.filter(pk=int(value)).first() if value.isdigit() else None
+
+
 def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
     """The create/edit page: GET shows it; POST validates, checks, saves and goes to the DIR."""
     account = _account_or_none(request)
@@ -148,7 +153,11 @@ def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
         initial = (
             DirForm.initial_for(dir_)
             if dir_
-            else {"webhook_url": services.webhook_url_for(account=account) if account else ""}
+            else {
+                "webhook_url": services.webhook_url_for(account=account) if account else "",
+                # "Create DIR" on an enterprise's page comes with ?enterprise=<pk>.
+                "enterprise": _preselected(kwargs["enterprises"], request.GET.get("enterprise", "")),
+            }
         )
         form = DirForm(initial=initial, **kwargs)
     context = {"form": form, "dir": dir_, "account": account, "enterprises": kwargs["enterprises"]}

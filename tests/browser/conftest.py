@@ -43,3 +43,35 @@ def sign_in(page, live_server):
         page.get_by_role("button", name="Sign in").click()
 
     return _sign_in
+
+
+ENTERPRISE_FIELDS = {
+    "legal_name": "Northwind Clinic LLC",
+    "doing_business_as": "Northwind Clinic",
+    "jurisdiction_of_incorporation": "Delaware",
+    "fein": "12-3456789",
+    "website": "https://northwind.example",
+    "organization_contact__first_name": "Ada",
+    "organization_contact__last_name": "Park",
+    "organization_contact__job_title": "CEO",
+    "organization_contact__email": "ada@northwind.example",
+    "organization_contact__phone_number": "+13125550100",
+    "billing_contact__first_name": "Bo",
+    "billing_contact__last_name": "Lee",
+    "billing_contact__email": "billing@northwind.example",
+    "billing_contact__phone_number": "+13125550101",
+    "organization_physical_address__street_address": "1 Main St",
+    "organization_physical_address__city": "Chicago",
+    "organization_physical_address__administrative_area": "IL",
+    "organization_physical_address__postal_code": "60601",
+}
+
+
+def fill_enterprise_form(page) -> None:
+    """Fill the enterprise create form with a valid US LLC (billing address same as physical)."""
+    for name, value in ENTERPRISE_FIELDS.items():
+        page.locator(f"#id_{name}").fill(value)
+    page.locator("#id_organization_type").select_option("commercial")
+    page.locator("#id_organization_legal_type").select_option("llc")
+    page.locator("#id_industry").select_option("healthcare")
+    page.locator("#id_number_of_employees").select_option("51-200")

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from portal import telnyx
 from portal.accounts.models import TelnyxAccount
 from portal.simulator.wsgi import SimulatorHandler
+from tests.browser.conftest import fill_enterprise_form
 from tests.enterprises.conftest import ActivationPendingTransport
 
 pytestmark = [
@@ -48,38 +49,13 @@ def test_register_accept_terms_activate(
     expect(page.get_by_text("No enterprises yet — register one")).to_be_visible()
     page.locator("#enterprise-create").click()
 
-    fields = {
-        "legal_name": "Northwind Clinic LLC",
-        "doing_business_as": "Northwind Clinic",
-        "jurisdiction_of_incorporation": "Delaware",
-        "fein": "12-3456789",
-        "website": "https://northwind.example",
-        "organization_contact__first_name": "Ada",
-        "organization_contact__last_name": "Park",
-        "organization_contact__job_title": "CEO",
-        "organization_contact__email": "ada@northwind.example",
-        "organization_contact__phone_number": "+13125550100",
-        "billing_contact__first_name": "Bo",
-        "billing_contact__last_name": "Lee",
-        "billing_contact__email": "billing@northwind.example",
-        "billing_contact__phone_number": "+13125550101",
-        "organization_physical_address__street_address": "1 Main St",
-        "organization_physical_address__city": "Chicago",
-        "organization_physical_address__administrative_area": "IL",
-        "organization_physical_address__postal_code": "60601",
-    }
     page.locator("#id_fein").fill("12-345")  # a local check first: the FEIN format is blocked inline
     page.locator("#id_legal_name").fill("Northwind Clinic LLC")
     page.locator("#enterprise-save").click()
     expect(page.locator("#id_fein_error")).to_contain_text("NN-NNNNNNN")
     expect(page.locator("#id_fein")).to_have_value("12-345")  # the form keeps what was typed
     page.reload()  # start again on a clean form
-    for name, value in fields.items():
-        page.locator(f"#id_{name}").fill(value)
-    page.locator("#id_organization_type").select_option("commercial")
-    page.locator("#id_organization_legal_type").select_option("llc")
-    page.locator("#id_industry").select_option("healthcare")
-    page.locator("#id_number_of_employees").select_option("51-200")
+    fill_enterprise_form(page)
     expect(page.locator("#id_billing_same")).to_be_checked()
     expect(page.locator("#id_billing_address__street_address")).to_be_hidden()
     shot(page, "enterprise_form")

@@ -235,6 +235,16 @@ def test_create_page_limits_enterprises_to_branded_calling_ones(
     assert 'data-char-counter="35"' in response.text
 
 
+def test_create_page_preselects_the_enterprise_it_was_opened_from(connected, enterprise, client_as, member_a):
+    url = reverse("dirs:dir_create", args=["acme"])
+    page = client_as(member_a).get(f"{url}?enterprise={enterprise.pk}").text
+    assert f'<option value="{enterprise.pk}" selected>' in page
+    for junk in ("abc", "999999", "-1"):  # not a choice: nothing preselected, and no error
+        response = client_as(member_a).get(f"{url}?enterprise={junk}")
+        assert response.status_code == 200
+        assert f'<option value="{enterprise.pk}" selected>' not in response.text
+
+
 def test_create_page_without_enterprises_links_to_enterprises(connected, client_as, member_a):
     response = client_as(member_a).get(reverse("dirs:dir_create", args=["acme"]))
     assert "No enterprise is ready for Branded Calling" in response.text
