@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "portal.enterprises",
     "portal.dirs",
     "portal.numbers",
+    "portal.documents",
     # The bundled Telnyx simulator: its own database alias and its own server (runsimulator).
     # Nothing else in portal/ imports it; the portal reaches it over HTTP only.
     "portal.simulator",

@@ -304,3 +304,21 @@ def numbers_mark_removed(
         for row in rows
     )
     return len(rows)
+
+
+# --- Add flow
+
+
+def batch_created_record(*, batch: Batch) -> StatusChange | None:
+    """A batch the portal created: its creation is a user change on the timeline (written once)."""
+    if StatusChange.objects.filter(entity_type=StatusChange.Entity.BATCH, entity_id=batch.pk).exists():
+        return None  # a sync saw it first and already wrote its history
+    return StatusChange.objects.create(
+        team_id=batch.dir.team_id,
+        entity_type=StatusChange.Entity.BATCH,
+        entity_id=batch.pk,
+        dir_id=batch.dir_id,
+        from_status="",
+        to_status=batch.status,
+        source=StatusChange.Source.USER,
+    )

@@ -20,6 +20,8 @@ class NumberStatus(models.TextChoices):
 
 
 IN_FLIGHT = (NumberStatus.SUBMITTED, NumberStatus.IN_REVIEW)
+# A number attached in one of these may be added again (retry / renew; CONTRACT.md §5.10.1).
+READDABLE = (NumberStatus.UNSUCCESSFUL, NumberStatus.EXPIRED)
 
 
 class Batch(RemoteMirrorModel):
@@ -210,3 +212,61 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+# --- Add flow
+
+
+class AddRequest(models.Model):
+    """One chunk (≤15 numbers) of an add, saved before it is sent: the exactly-once record (§6.2)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
+        UNCERTAIN = "uncertain", _("Uncertain")
+        RECONCILED = "reconciled", _("Reconciled")
+
+    # Still to be settled (the progress bar polls while any chunk is in one of these).
+    OPEN = (State.PENDING, State.SENDING, State.UNCERTAIN)
+    SUCCEEDED = (State.DONE, State.RECONCILED)
+
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="add_requests")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    group = models.UUIDField(db_index=True)  # one submission of the add page: its chunks share it
+    position = models.PositiveIntegerField(default=0)
+    numbers = models.JSONField(default=list)
+    loa = models.ForeignKey(
+        "documents.Document", null=True, on_delete=models.SET_NULL, related_name="add_requests"
+    )
+    documents = models.JSONField(default=list)  # the `documents` array sent with the add
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
+    idempotency_key = models.UUIDField(unique=True)
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch_remote_id = models.CharField(max_length=64, blank=True, db_index=True)
+    outcome = models.JSONField(default=dict, blank=True)  # errors by category, message, how it settled
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["group", "position", "pk"]
+        indexes = [models.Index(fields=["dir", "-created_at"], name="addrequest_dir_idx")]
+
+    def __str__(self) -> str:
+        return f"add of {len(self.numbers)} number(s) to DIR {self.dir_id}: {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state in self.SUCCEEDED

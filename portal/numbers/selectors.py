@@ -12,7 +12,17 @@ from django.shortcuts import get_object_or_404
 from portal.accounts.models import Team, TelnyxAccount
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
-from portal.numbers.models import IN_FLIGHT, Batch, DirNumber, NumberRemoval, StatusChange, SyncRun
+from portal.numbers.models import (
+    IN_FLIGHT,
+    READDABLE,
+    AddRequest,
+    Batch,
+    DirNumber,
+    NumberRemoval,
+    NumberStatus,
+    StatusChange,
+    SyncRun,
+)
 
 
 def mirror_counts(*, team: Team) -> dict[str, int]:
@@ -181,3 +191,48 @@ def removal_active(*, dir: Dir) -> NumberRemoval | None:
         .defer("phone_numbers", "removed", "not_removed")
         .first()
     )
+
+
+# --- Add flow
+
+
+def preflight_mirror_sets(*, dir: Dir, numbers: list[str]) -> dict[str, set[str]]:
+    """What the mirror knows about these numbers, in three set-based queries (never one per number)."""
+    if not numbers:
+        return {"here": set(), "elsewhere": set(), "rejected": set()}
+    attached = DirNumber.objects.filter(removed_at=None, phone_number__in=numbers)
+    here = set(attached.filter(dir=dir).exclude(status__in=READDABLE).values_list("phone_number", flat=True))
+    elsewhere = set(
+        attached.filter(dir__team_id=dir.team_id, dir__removed_at=None)
+        .exclude(dir=dir)
+        .values_list("phone_number", flat=True)
+    )
+    # Permanently rejected is a property of the number for the whole account, even after removal.
+    rejected = set(
+        DirNumber.objects.filter(
+            dir__team_id=dir.team_id, status=NumberStatus.PERMANENTLY_REJECTED, phone_number__in=numbers
+        ).values_list("phone_number", flat=True)
+    )
+    return {"here": here, "elsewhere": elsewhere, "rejected": rejected}
+
+
+def add_group_list(*, dir: Dir, group) -> list[AddRequest]:
+    """The chunks of one submission of the add page, in order, with their batches."""
+    return list(AddRequest.objects.filter(dir=dir, group=group).select_related("batch"))
+
+
+def add_group_latest(*, dir: Dir):
+    """The group id of the DIR's newest add, or None."""
+    return (
+        AddRequest.objects.filter(dir=dir)
+        .order_by("-created_at", "-pk")
+        .values_list("group", flat=True)
+        .first()
+    )
+
+
+def add_group_numbers(*, batches: list[Batch]) -> list[DirNumber]:
+    """The mirrored numbers of the batches an add created (their vetting outcomes)."""
+    if not batches:
+        return []
+    return list(DirNumber.objects.filter(batch__in=batches).order_by("phone_number"))

@@ -7,7 +7,9 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -22,9 +24,12 @@ from portal.core.exceptions import ServiceError
 from portal.core.services import audit_record
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
-from portal.numbers import mirror
+from portal.numbers import checks, mirror
+from portal.numbers import selectors as number_selectors
 from portal.numbers.models import (
     IN_FLIGHT,
+    READDABLE,
+    AddRequest,
     Batch,
     DirNumber,
     NumberRemoval,
@@ -426,3 +431,488 @@ def removal_run(*, removal: NumberRemoval) -> NumberRemoval:
         },
     )
     return removal
+
+
+# --- Add flow: pre-flight, submit in chunks of 15, send each exactly once (ARCHITECTURE.md §6.1, §6.2)
+
+ADD_MAX_ATTEMPTS = 3  # POSTs per chunk, counting the ones a reconcile proved were not applied
+ADD_LEASE_SECONDS = 120
+ADD_LEASE_WAIT = 60.0  # how long a second add to the same DIR waits for the first to settle
+INVENTORY_SEARCH_LIMIT = 50
+_add_sleep = time.sleep  # module-level so tests can make waits instant
+
+
+class PreflightFailed(ServiceError):
+    """Some numbers would be refused; `preflight` says which and why."""
+
+    def __init__(self, preflight: checks.Preflight) -> None:
+        super().__init__(_("Some numbers cannot be added; drop them or fix them first."), field="numbers")
+        self.preflight = preflight
+
+
+def _account_for(team_id: int) -> TelnyxAccount:
+    account = TelnyxAccount.objects.filter(team_id=team_id).first()
+    if account is None:
+        raise ServiceError(_("No Telnyx account is connected to this team."))
+    return account
+
+
+def add_refusal(*, dir: Dir) -> str | None:
+    """Why numbers cannot be added to this DIR now, or None."""
+    if dir.status == Dir.Status.VERIFIED:
+        return None
+    if dir.status in Dir.IN_FLIGHT:
+        return _("Telnyx is still vetting this DIR. Numbers can be added once it is verified.")
+    if dir.status in (Dir.Status.SUSPENDED, Dir.Status.INFRINGEMENT_CLAIMED):
+        return _("This DIR is suspended by an infringement claim; resolve the claim first.")
+    if dir.status == Dir.Status.EXPIRED:
+        return _("This DIR's verification expired. Resubmit it to renew, then add numbers.")
+    return _("Numbers can only be added to a verified DIR; this one is %(status)s.") % {
+        "status": dir.get_status_display().lower()
+    }
+
+
+def numbers_read(*, text: str = "", csv_file=None, picked: list[str] | None = None) -> list[str]:
+    """Every number the user gave: typed or pasted, from a CSV (streamed), picked from inventory."""
+    raw = checks.tokens(text)
+    if csv_file is not None:
+        try:
+            raw += checks.csv_numbers(csv_file.chunks(), limit=checks.MAX_NUMBERS - len(raw))
+        except checks.NotACsv as exc:
+            raise ServiceError(
+                _("That file does not look like a CSV of phone numbers."), field="csv"
+            ) from exc
+        except checks.TooManyNumbers as exc:
+            raise _too_many("csv") from exc
+    raw += [p for p in picked or [] if p]
+    if len(raw) > checks.MAX_NUMBERS:
+        raise _too_many("numbers")
+    return raw
+
+
+def _too_many(field: str) -> ServiceError:
+    return ServiceError(
+        _("At most %(max)s numbers can be added at once (that is %(batches)s batches); split the list.")
+        % {"max": f"{checks.MAX_NUMBERS:,}", "batches": -(-checks.MAX_NUMBERS // checks.CHUNK_SIZE)},
+        field=field,
+    )
+
+
+def numbers_preflight(*, dir: Dir, raw: list[str]) -> checks.Preflight:
+    """Check every number before anything is sent: format, P13, duplicates, mirror, one inventory call."""
+    if len(raw) > checks.MAX_NUMBERS:
+        raise _too_many("numbers")
+    distinct = checks.normalized_set(raw)
+    sets = number_selectors.preflight_mirror_sets(dir=dir, numbers=distinct)
+    candidates = [n for n in distinct if checks.locale_problem(n) is None]
+    inventory: set[str] | None = set()
+    if candidates:
+        try:
+            with telnyx.get_client(api_key=_account_for(dir.team_id).api_key) as api:
+                inventory, _not_found = api.verify_ownership(candidates)
+        except telnyx.TelnyxError:
+            logger.warning("add: inventory check failed for DIR %s", dir.pk, exc_info=True)
+            inventory = None  # Telnyx checks again on add; the page says this one was skipped
+    return checks.classify(raw, inventory=inventory, **sets)
+
+
+def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=None) -> uuid.UUID:
+    """Save the add as AddRequests of ≤15 numbers (before anything is sent) and queue one task each."""
+    from django_q.tasks import async_task
+
+    refusal = add_refusal(dir=dir)
+    if refusal:
+        raise ServiceError(refusal)
+    if loa is None:
+        raise ServiceError(_("Upload the signed LOA or pick one uploaded before."), field="loa")
+    preflight = numbers_preflight(dir=dir, raw=raw)
+    if preflight.problems:
+        raise PreflightFailed(preflight)
+    if not preflight.ok:
+        raise ServiceError(_("Enter at least one phone number."), field="numbers")
+    refs = [{"document_id": loa.remote_id, "document_type": "letter_of_authorization"}]
+    refs += [{"document_id": d.remote_id, "document_type": d.document_type} for d in documents][:19]
+    group = uuid.uuid4()
+    with transaction.atomic():
+        created = AddRequest.objects.bulk_create(
+            AddRequest(
+                dir=dir, team_id=dir.team_id, group=group, position=i, numbers=chunk, loa=loa,
+                documents=refs, requested_by=user, idempotency_key=uuid.uuid4(),
+            )
+            for i, chunk in enumerate(checks.chunks(preflight.ok))
+        )  # fmt: skip
+        ids = [r.pk for r in created]
+        audit_record(
+            verb="numbers_add_requested",
+            actor=user,
+            team=dir.team,
+            target=dir,
+            details={
+                "numbers": len(preflight.ok),
+                "chunks": len(ids),
+                "group": str(group),
+                "loa": loa.filename,
+            },
+            request=request,
+        )
+        transaction.on_commit(lambda: _add_enqueue(ids, async_task))
+    return group
+
+
+def _add_enqueue(ids: list[int], async_task) -> None:
+    for pk in ids:
+        async_task("portal.numbers.tasks.send_add_request", pk, group="add")
+
+
+def add_resubmit(*, dir: Dir, group, user, request=None) -> int:
+    """Send again, in new AddRequests, the numbers of refused or failed chunks that Telnyx did not object to."""
+    from django_q.tasks import async_task
+
+    refusal = add_refusal(dir=dir)
+    if refusal:
+        raise ServiceError(refusal)
+    with transaction.atomic():
+        chunks = list(
+            AddRequest.objects.select_for_update()
+            .filter(dir=dir, group=group, state__in=(AddRequest.State.REFUSED, AddRequest.State.FAILED))
+            .order_by("position")
+        )
+        rest: list[str] = []
+        for chunk in chunks:
+            if chunk.outcome.get("resubmitted"):
+                continue
+            rest += add_request_rest(chunk)
+            chunk.outcome = {**chunk.outcome, "resubmitted": True}
+            chunk.save(update_fields=["outcome", "updated_at"])
+        rest = list(dict.fromkeys(rest))
+        if not rest:
+            return 0
+        first = chunks[0]
+        start = AddRequest.objects.filter(group=group).count()
+        created = AddRequest.objects.bulk_create(
+            AddRequest(
+                dir=dir, team_id=dir.team_id, group=group, position=start + i, numbers=part, loa=first.loa,
+                documents=first.documents, requested_by=user, idempotency_key=uuid.uuid4(),
+            )
+            for i, part in enumerate(checks.chunks(rest))
+        )  # fmt: skip
+        ids = [r.pk for r in created]
+        audit_record(
+            verb="numbers_add_resubmitted",
+            actor=user,
+            team=dir.team,
+            target=dir,
+            details={"numbers": len(rest), "chunks": len(ids), "group": str(group)},
+            request=request,
+        )
+        transaction.on_commit(lambda: _add_enqueue(ids, async_task))
+    return len(rest)
+
+
+def add_request_rest(add_request: AddRequest) -> list[str]:
+    """The numbers of a refused or failed chunk that no error was about (what "resubmit the rest" sends)."""
+    errors = add_request.outcome.get("errors") or []
+    if add_request.state == AddRequest.State.REFUSED and not any(e.get("phone_numbers") for e in errors):
+        return []  # refused as a whole (DIR status, documents): sending again would be refused again
+    named = {n for e in errors for n in e.get("phone_numbers") or []}
+    return [n for n in add_request.numbers if n not in named]
+
+
+def inventory_search(*, team, digits: str) -> list[dict]:
+    """Up to 50 of the team's active Telnyx numbers containing these digits (one page from Telnyx)."""
+    digits = "".join(ch for ch in digits if ch.isdigit())
+    if len(digits) < 3:
+        return []
+    try:
+        with telnyx.get_client(api_key=_account_for(team.pk).api_key) as api:
+            found = itertools.islice(api.inventory_iter(digits=digits), INVENTORY_SEARCH_LIMIT)
+            return [
+                {"phone_number": n.get("phone_number"), "status": n.get("status")}
+                for n in found
+                if n.get("status") == "active"
+            ]
+    except telnyx.TelnyxError as exc:
+        raise ServiceError(_("Could not search your Telnyx inventory; try again.")) from exc
+
+
+@contextmanager
+def _dir_add_lease(dir_id: int):
+    """Serialize adds per DIR (on any database): the second waits, then sees what the first attached."""
+    deadline = time.monotonic() + ADD_LEASE_WAIT
+    while True:
+        held = lease(f"add:dir:{dir_id}", seconds=ADD_LEASE_SECONDS)
+        try:
+            held.__enter__()
+        except SyncBusy:
+            if time.monotonic() > deadline:
+                raise
+            _add_sleep(0.05)
+            continue
+        break
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
+
+
+def add_request_send(*, add_request_id: int) -> AddRequest | None:
+    """Send one chunk exactly once: settle an earlier uncertain attempt by reading Telnyx, never by re-POSTing."""
+    request = AddRequest.objects.select_related("dir", "team").filter(pk=add_request_id).first()
+    if request is None or not request.is_open:
+        return request
+    try:
+        account = _account_for(request.team_id)
+    except ServiceError as exc:
+        return _add_finish(request, AddRequest.State.FAILED, message=exc.message)
+    with _dir_add_lease(request.dir_id), telnyx.get_client(api_key=account.api_key) as api:
+        request.refresh_from_db()
+        while request.is_open:
+            if request.state in (AddRequest.State.SENDING, AddRequest.State.UNCERTAIN):
+                # An earlier POST's outcome is unknown (lost answer or dead worker): read, don't resend.
+                if _add_reconcile(api, request):
+                    break
+            elif _add_settle_locally(request):
+                break
+            if request.attempts >= ADD_MAX_ATTEMPTS:
+                _add_finish(request, AddRequest.State.FAILED, message=request.outcome.get("message", ""))
+                break
+            _add_attempt(api, request)
+    return request
+
+
+def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
+    request.state = AddRequest.State.SENDING
+    request.attempts += 1
+    request.sent_at = timezone.now()
+    request.save(update_fields=["state", "attempts", "sent_at", "updated_at"])  # before the POST: see §6.2
+    try:
+        rows = api.numbers_add(request.dir.remote_id, request.numbers, request.documents)
+    except (telnyx.ApiValidationError, telnyx.ConflictError) as exc:
+        _add_finish(request, AddRequest.State.REFUSED, message=exc.message, errors=_add_errors(exc))
+    except telnyx.RateLimitError as exc:
+        # Refused before it was processed: nothing was written, so it is safe to send again.
+        request.state = AddRequest.State.PENDING
+        request.outcome = {**request.outcome, "message": exc.message}
+        request.save(update_fields=["state", "outcome", "updated_at"])
+        _add_sleep(min(exc.retry_after or 1.0, 10.0))
+    except (telnyx.TransportError, telnyx.ServerError) as exc:
+        request.state = AddRequest.State.UNCERTAIN
+        request.outcome = {**request.outcome, "message": str(exc)}
+        request.save(update_fields=["state", "outcome", "updated_at"])
+    except telnyx.TelnyxError as exc:  # 401, 403, 404: not about the numbers, and not settled by retrying
+        _add_finish(request, AddRequest.State.FAILED, message=exc.message)
+    else:
+        _add_accept(request, _batch_of(request, rows), state=AddRequest.State.DONE)
+
+
+def _add_errors(exc: telnyx.TelnyxError) -> list[dict]:
+    """A refused add's errors, each with the numbers it names (meta.phone_numbers, else found in detail)."""
+    return [
+        {
+            "category": item.category or "",
+            "code": item.code,
+            "title": item.title,
+            "detail": item.detail,
+            "phone_numbers": [checks.normalize(n) or n for n in item.phone_numbers],
+        }
+        for item in exc.errors
+    ]
+
+
+def _batch_of(request: AddRequest, rows: list[telnyx.schemas.DirPhoneNumber]) -> telnyx.schemas.Batch:
+    """The new batch, as a batch listing would show it, built from the add's 201 (no extra call)."""
+    statuses = {r.status for r in rows}
+    return telnyx.schemas.Batch(
+        batch_id=rows[0].batch_id,
+        dir_id=request.dir.remote_id,
+        status=statuses.pop() if len(statuses) == 1 else "submitted",
+        total_count=len(rows),
+        submitted_at=rows[0].created_at,
+        documents=tuple(request.documents),
+        phone_numbers=tuple(rows),
+    )
+
+
+def _add_accept(
+    request: AddRequest,
+    remote: telnyx.schemas.Batch,
+    *,
+    state: str,
+    errors: list[dict] | None = None,
+    **outcome,
+) -> None:
+    """Mirror an attached batch at once (with the user's timeline row), settle the request, audit."""
+    at = timezone.now()
+    with transaction.atomic():
+        rows = mirror.batches_apply_remote(
+            dir=request.dir, remotes=[remote], source=StatusChange.Source.USER, at=at
+        )
+        batch = rows[remote.batch_id]
+        mirror.numbers_apply_remote(
+            dir=request.dir,
+            remotes=remote.phone_numbers,
+            batches={remote.batch_id: batch.pk},
+            source=StatusChange.Source.USER,
+            at=at,
+        )
+        mirror.batch_created_record(batch=batch)
+        request.batch, request.batch_remote_id = batch, remote.batch_id
+        _add_finish(request, state, errors=errors, batch_id=remote.batch_id, **outcome)
+        audit_record(
+            verb="numbers_added",
+            actor=request.requested_by,
+            team=request.team,
+            target=batch,
+            details={
+                "dir": request.dir.display_name,
+                "numbers": [n.phone_number for n in remote.phone_numbers],
+                "add_request": request.pk,
+                "reconciled": state == AddRequest.State.RECONCILED,
+            },
+        )
+
+
+def _add_finish(request: AddRequest, state: str, *, message: str = "", errors=None, **outcome) -> AddRequest:
+    request.state = state
+    request.outcome = {
+        **{k: v for k, v in request.outcome.items() if k != "message"},
+        **outcome,
+        "errors": errors or [],
+        "message": message,
+        "attempts": request.attempts,
+    }
+    request.finished_at = timezone.now()
+    request.save()
+    return request
+
+
+def _add_settle_locally(request: AddRequest) -> bool:
+    """Before a first send: numbers another request attached meanwhile are not sent again."""
+    attached = dict(
+        DirNumber.objects.filter(dir=request.dir, removed_at=None, phone_number__in=request.numbers)
+        .exclude(status__in=READDABLE)
+        .values_list("phone_number", "batch_id")
+    )
+    if not attached:
+        return False
+    batches = set(attached.values())
+    other = AddRequest.objects.filter(dir=request.dir, batch_id__in=batches).exclude(pk=request.pk).first()
+    if set(attached) == set(request.numbers) and len(batches) == 1:
+        request.batch_id = batches.pop()
+        request.batch_remote_id = (
+            Batch.objects.filter(pk=request.batch_id).values_list("remote_id", flat=True).first() or ""
+        )
+        _add_finish(
+            request,
+            AddRequest.State.RECONCILED,
+            message=_("Already attached by another request; nothing was sent."),
+            settled="another_request",
+            other_request=other.pk if other else None,
+            batch_id=request.batch_remote_id,
+        )
+        return True
+    errors = [
+        {
+            "category": "already_attached_to_this_dir",
+            "code": "",
+            "title": "",
+            "detail": _("Attached to this DIR meanwhile (by another request); nothing was sent."),
+            "phone_numbers": [n for n in request.numbers if n in attached],
+        }
+    ]
+    _add_finish(request, AddRequest.State.REFUSED, message=errors[0]["detail"], errors=errors)
+    return True
+
+
+def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
+    """After a lost answer: did the add happen? Settle it if so (True); False means safe to send again."""
+    try:
+        remote = list(api.number_iter(request.dir.remote_id))
+    except telnyx.TelnyxError as exc:
+        # Still unknown: stay uncertain, never resend blind; a later run of the task settles it.
+        request.state = AddRequest.State.UNCERTAIN
+        request.outcome = {**request.outcome, "message": str(exc)}
+        request.save(update_fields=["state", "outcome", "updated_at"])
+        raise AddUncertain(request.pk) from exc
+    mine = set(request.numbers)
+    members: dict[str, list[str]] = defaultdict(list)
+    for row in remote:
+        if row.phone_number in mine and row.status not in READDABLE:
+            members[row.batch_id].append(row.phone_number)
+    sizes = Counter(row.batch_id for row in remote)
+    known_before = set(
+        Batch.objects.filter(dir=request.dir, created_at__lt=request.created_at).values_list(
+            "remote_id", flat=True
+        )
+    )
+    # A batch is this add's if it is new and holds only this request's numbers (an add is atomic).
+    candidates = [b for b, found in members.items() if b not in known_before and sizes[b] == len(found)]
+    if not candidates:
+        return False
+    claimed = dict(
+        AddRequest.objects.filter(dir=request.dir, batch_remote_id__in=candidates)
+        .exclude(pk=request.pk)
+        .values_list("batch_remote_id", "pk")
+    )
+    attached = {n for b in candidates for n in members[b]}
+    missing = [n for n in request.numbers if n not in attached]
+    errors = (
+        [{"category": "not_attached", "code": "", "title": "", "detail": "", "phone_numbers": missing}]
+        if missing
+        else None
+    )
+    batch_id = candidates[0]
+    if batch_id in claimed:
+        request.batch = Batch.objects.filter(remote_id=batch_id).first()
+        request.batch_remote_id = batch_id
+        _add_finish(
+            request,
+            AddRequest.State.RECONCILED,
+            message=_("Already attached by another request; nothing was sent."),
+            errors=errors,
+            settled="another_request",
+            other_request=claimed[batch_id],
+            batch_id=batch_id,
+        )
+        return True
+    for extra in candidates[1:]:  # defensive: an atomic add never spreads over batches
+        _mirror_batch(api, request, extra)
+    _add_accept(
+        request,
+        api.batch_get(request.dir.remote_id, batch_id),
+        state=AddRequest.State.RECONCILED,
+        errors=errors,
+        settled="reconciled",
+        message=_("Telnyx's answer was lost; reading the DIR back showed the numbers attached."),
+    )
+    return True
+
+
+def _mirror_batch(api: telnyx.TelnyxClient, request: AddRequest, batch_id: str) -> None:
+    remote = api.batch_get(request.dir.remote_id, batch_id)
+    at = timezone.now()
+    with transaction.atomic():
+        rows = mirror.batches_apply_remote(
+            dir=request.dir, remotes=[remote], source=StatusChange.Source.USER, at=at
+        )
+        mirror.numbers_apply_remote(
+            dir=request.dir, remotes=remote.phone_numbers, batches={batch_id: rows[batch_id].pk},
+            source=StatusChange.Source.USER, at=at,
+        )  # fmt: skip
+
+
+class AddUncertain(Exception):
+    """Telnyx could not be read to settle an uncertain add; it stays uncertain and is retried later."""
+
+
+def add_requests_settle(*, older_than_seconds: int = 120) -> int:
+    """Queue again every add left open (worker died, Telnyx unreadable); sending settles or reconciles it."""
+    from django_q.tasks import async_task
+
+    stale = AddRequest.objects.filter(
+        state__in=AddRequest.OPEN, updated_at__lt=timezone.now() - timedelta(seconds=older_than_seconds)
+    ).values_list("pk", flat=True)
+    ids = list(stale[:500])
+    for pk in ids:
+        async_task("portal.numbers.tasks.send_add_request", pk, group="add")
+    return len(ids)

@@ -58,3 +58,22 @@ def run_removal(removal_id: int) -> str:
         return "removal gone"
     removal = services.removal_run(removal=removal)
     return f"{removal.state}: {len(removal.removed)} removed, {len(removal.not_removed)} refused"
+
+
+# --- Add flow
+
+
+def send_add_request(add_request_id: int) -> str:
+    """Send (or settle) one chunk of an add."""
+    try:
+        request = services.add_request_send(add_request_id=add_request_id)
+    except services.SyncBusy:
+        return "busy: another add to this DIR is still being sent; settled later"
+    except services.AddUncertain:
+        return "uncertain: Telnyx could not be read; settled later"
+    return request.state if request is not None else "gone"
+
+
+def settle_add_requests() -> int:
+    """Queue again the adds left open (a schedule runs this every few minutes)."""
+    return services.add_requests_settle()
