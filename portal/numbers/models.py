@@ -112,6 +112,16 @@ class NumberRemoval(models.Model):
         return self.state in (self.State.QUEUED, self.State.RUNNING)
 
     @property
+    def refusals_by_reason(self) -> list[dict]:
+        """The numbers Telnyx refused, grouped by reason (DESIGN.md: "3 not attached: +1…, +1…")."""
+        groups: dict[tuple, dict] = {}
+        for entry in self.not_removed:
+            key = (entry.get("code") or "", entry.get("title") or "")
+            group = groups.setdefault(key, {"code": key[0], "title": key[1], "numbers": []})
+            group["numbers"].append(entry.get("phone_number") or "")
+        return list(groups.values())
+
+    @property
     def not_done(self) -> list[str]:
         """Numbers neither removed nor refused: a failure stopped the run before their chunk."""
         settled = set(self.removed) | {e.get("phone_number") for e in self.not_removed}

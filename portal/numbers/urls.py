@@ -9,3 +9,20 @@ urlpatterns = [
     path("t/<slug:team_slug>/sync/", views.sync_now, name="sync_now"),
     path("t/<slug:team_slug>/sync/status/", views.sync_status, name="sync_status"),
 ]
+
+# --- Numbers and batches pages, removal
+
+urlpatterns += [
+    path("t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/", views.number_list, name="number_list"),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/export.csv", views.number_export, name="number_export"
+    ),
+    path("t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/remove/", views.number_remove, name="number_remove"),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/removals/<int:pk>/",
+        views.removal_status,
+        name="removal_status",
+    ),
+    path("t/<slug:team_slug>/dirs/<int:dir_pk>/batches/", views.batch_list, name="batch_list"),
+    path("t/<slug:team_slug>/dirs/<int:dir_pk>/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+]
