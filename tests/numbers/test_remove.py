@@ -1,0 +1,283 @@
+"""Removing numbers from a DIR against the simulator: partial success, chunks, failures, history, the views."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from portal.core.models import AuditEvent
+from portal.dirs.models import Dir
+from portal.numbers import services
+from portal.numbers.models import DirNumber, NumberRemoval, StatusChange
+from portal.simulator import models as sim_models
+from portal.telnyx.client import TelnyxClient
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
+
+
+def numbers_range(count: int, start: int = 0) -> list[str]:
+    return [f"+1312556{n:04}" for n in range(start, start + count)]
+
+
+@pytest.fixture
+def seeded(sim, connected):
+    """A factory: a verified DIR on the simulator with `count` numbers attached (15 per batch), mirrored."""
+
+    def _seed(count: int = 5) -> tuple[Dir, list[str]]:
+        remote = sim.verified_dir()
+        numbers = numbers_range(count)
+        sim.inventory(*numbers)
+        loa = sim.loa()
+        for start in range(0, count, 15):
+            sim.ok("POST", f"/v2/dir/{remote['id']}/phone_numbers", 201,
+                   json={"phone_numbers": numbers[start : start + 15], "documents": loa})  # fmt: skip
+        services.account_sync(account=connected, full=True)
+        dir_ = Dir.objects.get(remote_id=remote["id"])
+        assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == count
+        return dir_, numbers
+
+    return _seed
+
+
+def remote_attached(dir_: Dir) -> set[str]:
+    return set(
+        sim_models.DirPhoneNumber.objects.filter(dir_id=dir_.remote_id, removed_at=None).values_list(
+            "phone_number", flat=True
+        )
+    )
+
+
+def attached(dir_: Dir) -> set[str]:
+    return set(DirNumber.objects.filter(dir=dir_, removed_at=None).values_list("phone_number", flat=True))
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """The size of every DELETE the client sends."""
+    sizes: list[int] = []
+    original = TelnyxClient.numbers_remove
+
+    def spy(self, dir_id, phone_numbers):
+        sizes.append(len(phone_numbers))
+        return original(self, dir_id, phone_numbers)
+
+    monkeypatch.setattr(TelnyxClient, "numbers_remove", spy)
+    return sizes
+
+
+def test_partial_success_mirrors_what_went_and_reports_the_rest(seeded, sim, member_a, calls):
+    dir_, numbers = seeded(5)
+    # Someone removed one number outside the portal: the mirror still shows it attached.
+    sim.ok("DELETE", f"/v2/dir/{dir_.remote_id}/phone_numbers", json={"phone_numbers": [numbers[2]]})
+    removal = services.number_removal_request(dir=dir_, phone_numbers=numbers[:3], user=member_a)
+    assert removal.state == NumberRemoval.State.DONE
+    assert calls == [1 + 2]
+    assert sorted(removal.removed) == [numbers[0], numbers[1]]
+    assert [(e["phone_number"], e["code"]) for e in removal.not_removed] == [(numbers[2], "not_associated")]
+    assert removal.refusals_by_reason[0]["numbers"] == [numbers[2]]
+    assert attached(dir_) == set(numbers[2:])  # the refused one stays until the next sync says otherwise
+    assert remote_attached(dir_) == set(numbers[3:])
+    removed_rows = DirNumber.objects.filter(dir=dir_, phone_number__in=numbers[:2])
+    assert all(row.removed_at is not None for row in removed_rows)  # marked, never deleted
+
+
+def test_history_rows_and_audit_for_each_removed_number(seeded, member_a):
+    dir_, numbers = seeded(3)
+    services.number_removal_request(dir=dir_, phone_numbers=numbers[:2], user=member_a)
+    changes = StatusChange.objects.filter(dir=dir_, entity_type="number", to_status="removed")
+    assert changes.count() == 2
+    assert {c.source for c in changes} == {"user"}
+    assert {c.from_status for c in changes} == {"submitted"}
+    rows = {n.pk for n in DirNumber.objects.filter(dir=dir_, phone_number__in=numbers[:2])}
+    assert {c.entity_id for c in changes} == rows
+    verbs = list(AuditEvent.objects.filter(team=dir_.team).values_list("verb", flat=True))
+    assert "numbers_remove_requested" in verbs
+    event = AuditEvent.objects.get(verb="numbers_removed")
+    assert event.details["removed"] == 2
+    assert event.actor == member_a
+
+
+def test_every_number_refused_is_a_400_reported_per_number(seeded, sim, member_a):
+    dir_, numbers = seeded(2)
+    sim.ok("DELETE", f"/v2/dir/{dir_.remote_id}/phone_numbers", json={"phone_numbers": numbers})
+    removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    assert removal.state == NumberRemoval.State.DONE
+    assert removal.removed == []
+    assert {e["phone_number"] for e in removal.not_removed} == set(numbers)
+    assert {e["code"] for e in removal.not_removed} == {"not_associated"}
+    assert not StatusChange.objects.filter(to_status="removed").exists()
+
+
+def test_250_numbers_go_in_three_chunks_through_the_queue(
+    seeded, member_a, calls, django_capture_on_commit_callbacks
+):
+    dir_, numbers = seeded(250)
+    with django_capture_on_commit_callbacks(execute=True):
+        removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+        assert removal.state == NumberRemoval.State.QUEUED  # nothing sent inside the request
+        assert calls == []
+    assert calls == [100, 100, 50]
+    removal.refresh_from_db()
+    assert (removal.state, removal.chunks_done, removal.chunks_total) == ("done", 3, 3)
+    assert len(removal.removed) == 250
+    assert attached(dir_) == set()
+    assert remote_attached(dir_) == set()
+    assert StatusChange.objects.filter(dir=dir_, to_status="removed").count() == 250
+
+
+def test_a_503_on_the_second_chunk_keeps_the_first_chunk_mirrored(seeded, sim, member_a, calls):
+    dir_, numbers = seeded(250)
+    sim.ok("POST", "/_sim/faults", 201,
+           json={"kind": "error", "status": 503, "pattern": "phone_numbers$", "method": "DELETE", "every": 2, "count": 1})  # fmt: skip
+    removal = NumberRemoval.objects.create(
+        dir=dir_, requested_by=member_a, phone_numbers=numbers, chunks_total=3
+    )
+    removal = services.removal_run(removal=removal)
+    assert calls == [100, 100]  # a DELETE is never retried by itself; the run stops
+    assert removal.state == NumberRemoval.State.FAILED
+    assert "503" in removal.error
+    assert removal.chunks_done == 1
+    assert removal.removed == numbers[:100]
+    assert removal.not_done == numbers[100:]
+    assert attached(dir_) == set(numbers[100:])
+    assert remote_attached(dir_) == set(numbers[100:])
+    assert StatusChange.objects.filter(dir=dir_, to_status="removed").count() == 100
+    assert AuditEvent.objects.get(verb="numbers_removed").details["not_done"] == 150
+
+
+def test_a_429_stops_with_a_clear_message(seeded, sim, member_a):
+    dir_, numbers = seeded(2)
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "rate_limit", "pattern": "phone_numbers$", "method": "DELETE"},
+    )
+    removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    assert removal.state == NumberRemoval.State.FAILED
+    assert "429" in removal.error
+    assert removal.not_done == numbers
+    assert attached(dir_) == set(numbers)
+
+
+def test_a_timeout_stops_and_asks_for_a_refresh(seeded, member_a, monkeypatch):
+    from portal import telnyx
+
+    dir_, numbers = seeded(2)
+    refreshed = []
+    monkeypatch.setattr(services, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
+
+    def boom(self, dir_id, phone_numbers):
+        raise telnyx.RequestTimeout("timed out")
+
+    monkeypatch.setattr(TelnyxClient, "numbers_remove", boom)
+    removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    assert removal.state == NumberRemoval.State.FAILED
+    assert "did not answer" in removal.error
+    assert refreshed == [dir_.pk]
+
+
+def test_refused_before_sending_when_the_dir_is_being_deleted(seeded, member_a):
+    from portal.core.exceptions import ServiceError
+
+    dir_, numbers = seeded(1)
+    dir_.status = Dir.Status.DELETE_REQUESTED
+    with pytest.raises(ServiceError):
+        services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    with pytest.raises(ServiceError):
+        services.number_removal_request(dir=dir_, phone_numbers=[], user=member_a)
+    assert not NumberRemoval.objects.exists()
+
+
+# --- views
+
+
+def remove_url(dir_: Dir, slug: str = "acme") -> str:
+    return reverse("numbers:number_remove", args=[slug, dir_.pk])
+
+
+def pks(dir_: Dir, numbers: list[str]) -> list[int]:
+    return list(DirNumber.objects.filter(dir=dir_, phone_number__in=numbers).values_list("pk", flat=True))
+
+
+def test_confirmation_states_the_exact_count_and_sends_nothing(seeded, client_as, member_a, calls):
+    dir_, numbers = seeded(4)
+    response = client_as(member_a).post(
+        remove_url(dir_), {"numbers": pks(dir_, numbers[:2])}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="number-remove-form"' in response.text
+    assert "Remove 2 numbers from" in response.text
+    assert calls == []
+
+
+def test_confirmation_of_all_matching_counts_the_filter(seeded, client_as, member_a):
+    dir_, numbers = seeded(4)
+    response = client_as(member_a).post(remove_url(dir_), {"all_matching": "1", "q": numbers[3][-4:]})
+    assert "Remove 1 number from" in response.text
+    assert 'name="all_matching" value="1"' in response.text
+
+
+def test_confirmed_removal_shows_each_outcome_and_triggers_a_table_refresh(seeded, sim, client_as, member_a):
+    dir_, numbers = seeded(4)
+    sim.ok("DELETE", f"/v2/dir/{dir_.remote_id}/phone_numbers", json={"phone_numbers": [numbers[1]]})
+    response = client_as(member_a).post(
+        remove_url(dir_), {"numbers": pks(dir_, numbers[:2]), "confirm": "1"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="removal-' in response.text
+    assert json.loads(response["HX-Trigger"]) == {"numbers-changed": {}}
+    assert numbers[0] in response.text
+    assert "1 not removed" in response.text
+    assert "not_associated" in response.text
+    assert attached(dir_) == set(numbers[1:])
+
+
+def test_a_big_confirmed_removal_answers_with_progress_that_polls(seeded, client_as, member_a, monkeypatch):
+    dir_, numbers = seeded(4)
+    monkeypatch.setattr(services, "REMOVE_INLINE_MAX", 1)
+    response = client_as(member_a).post(remove_url(dir_), {"all_matching": "1", "confirm": "1"})
+    assert 'data-testid="removal-progress"' in response.text
+    assert "0 of 1 chunks" in response.text
+    assert 'hx-trigger="every 2s"' in response.text
+    assert "HX-Trigger" not in response
+    removal = NumberRemoval.objects.get()
+    status_url = reverse("numbers:removal_status", args=["acme", dir_.pk, removal.pk])
+    assert 'hx-trigger="every 2s"' in client_as(member_a).get(status_url).text
+    services.removal_run(removal=removal)
+    response = client_as(member_a).get(status_url, {"shown": "running"}, headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 2s"' not in response.text
+    assert json.loads(response["HX-Trigger"]) == {"numbers-changed": {}}
+    assert "All 4 numbers were removed." in response.text
+
+
+def test_viewers_and_support_cannot_remove(seeded, client_as, viewer_a, calls):
+    dir_, numbers = seeded(1)
+    body = {"numbers": pks(dir_, numbers), "confirm": "1"}
+    assert client_as(viewer_a).post(remove_url(dir_), body).status_code == 403
+    support = make_user("sue@dirportal.test", support=True)
+    assert client_as(support).post(remove_url(dir_), body).status_code == 403
+    assert calls == []
+    assert attached(dir_) == set(numbers)
+
+
+def test_other_team_cannot_remove_or_watch(seeded, client_as, admin_b, calls):
+    dir_, numbers = seeded(1)
+    body = {"numbers": pks(dir_, numbers), "confirm": "1"}
+    assert client_as(admin_b).post(remove_url(dir_), body).status_code == 404
+    assert client_as(admin_b).post(remove_url(dir_, "globex"), body).status_code == 404
+    assert calls == []
+
+
+def test_a_refusal_comes_back_into_the_modal(seeded, client_as, member_a):
+    dir_, numbers = seeded(1)
+    Dir.objects.filter(pk=dir_.pk).update(status=Dir.Status.DELETE_REQUESTED)
+    response = client_as(member_a).post(remove_url(dir_), {"numbers": pks(dir_, numbers), "confirm": "1"})
+    assert response.status_code == 200
+    assert 'id="number-remove-error"' in response.text
+    assert "being deleted" in response.text
