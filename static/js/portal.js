@@ -74,6 +74,37 @@
       });
     });
   }
+  // --- Numbers and batches pages, removal
+  // Row selection on the numbers page: the header box ticks the page, a live count names the
+  // selection, and "Remove selected…" is only enabled while something is ticked.
+  function updateSelection(form) {
+    var boxes = form.querySelectorAll('input[name="numbers"]');
+    var ticked = form.querySelectorAll('input[name="numbers"]:checked').length;
+    var out = form.querySelector("[data-selected-count]");
+    if (out) out.textContent = ticked ? ticked + " selected on this page" : "Tick numbers to remove them.";
+    form.querySelectorAll("[data-needs-selection]").forEach(function (button) { button.disabled = ticked === 0; });
+    var all = form.querySelector("[data-select-page]");
+    if (all) {
+      all.checked = ticked > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("#number-select-form");
+    if (!form) return;
+    if (event.target.matches("[data-select-page]")) {
+      form.querySelectorAll('input[name="numbers"]').forEach(function (box) { box.checked = event.target.checked; });
+    }
+    updateSelection(form);
+  });
+  function enhanceSelection(root) {
+    var form = root.querySelector ? root.querySelector("#number-select-form") : null;
+    if (!form && root.id === "number-select-form") form = root;
+    if (form) updateSelection(form);
+  }
+  document.addEventListener("DOMContentLoaded", function () { enhanceSelection(document); });
+  document.addEventListener("htmx:load", function (event) { enhanceSelection(event.target); });
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();
