@@ -22,6 +22,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class DirNumberAdmin(ReadOnlyAdmin):
     list_display = ["phone_number", "dir", "batch", "status", "verified_at", "removed_at"]
     list_filter = ["status"]
+    list_per_page = 25
     list_select_related = ["dir", "batch"]
     search_fields = ["phone_number", "remote_id"]
     raw_id_fields = ["dir", "batch"]

@@ -25,10 +25,19 @@ class Command(BaseCommand):
         sync = sub.add_parser("sync", help="Full then incremental sync of N numbers spread over D DIRs.")
         sync.add_argument("--numbers", type=int, default=10_000)
         sync.add_argument("--dirs", type=int, default=10)
+        pages = sub.add_parser(
+            "pages",
+            help="Time the numbers and batch pages on 1k/10k/100k numbers next to the admin changelist.",
+        )
+        pages.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+        pages.add_argument("--repeat", type=int, default=5, help="requests per page; the median is shown")
+        pages.add_argument("--keep", action="store_true", help="keep the seeded team and numbers")
 
     def handle(self, *args, what: str, **options):
         if what == "sync":
             self._sync(numbers=options["numbers"], dirs=options["dirs"])
+        elif what == "pages":
+            self._pages(sizes=options["sizes"], repeat=options["repeat"], keep=options["keep"])
 
     def _sync(self, *, numbers: int, dirs: int) -> None:
         from portal.numbers import services
@@ -99,3 +108,114 @@ class Command(BaseCommand):
         self.stdout.write(
             f"incremental / full calls: {incremental_calls / full_calls:.2%}; full calls vs lower bound: {full_calls} / {lower}"
         )
+
+    # --- Numbers and batches pages, removal
+
+    def _pages(self, *, sizes: list[int], repeat: int, keep: bool) -> None:
+        """Seed DIRs of each size in the portal database and time the pages as a member, and the admin."""
+        import statistics
+        import uuid
+
+        from django.conf import settings
+        from django.test import Client
+        from django.urls import reverse
+
+        from portal.accounts.models import Membership, Role, User
+        from portal.dirs.models import Dir
+        from portal.enterprises.models import Enterprise
+        from portal.numbers.models import Batch, DirNumber
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        tag = uuid.uuid4().hex[:8]
+        team = Team.objects.create(name=f"Benchmark pages {tag}", slug=f"bench-pages-{tag}")
+        member = User.objects.create_user(email=f"member-{tag}@bench.test", password=uuid.uuid4().hex)
+        Membership.objects.create(user=member, team=team, role=Role.MEMBER)
+        admin_user = User.objects.create_superuser(email=f"admin-{tag}@bench.test", password=uuid.uuid4().hex)
+        enterprise = Enterprise.objects.create(
+            team=team, remote_id=f"bench-ent-{tag}", legal_name="Benchmark LLC"
+        )
+        reason = {
+            "code": "number_not_in_service",
+            "title": "Number not in service",
+            "detail": "",
+            "message": "",
+        }
+
+        def seed(size: int) -> Dir:
+            dir_ = Dir.objects.create(
+                team=team, enterprise=enterprise, remote_id=f"bench-dir-{tag}-{size}",
+                display_name=f"Benchmark {size:,}", status="verified",
+            )  # fmt: skip
+            batches = Batch.objects.bulk_create(
+                Batch(dir=dir_, remote_id=f"bench-b-{tag}-{size}-{i}", status="verified", total_count=15)
+                for i in range(math.ceil(size / 15))
+            )
+            statuses = ["verified"] * 8 + ["unsuccessful", "in_review"]
+            for start in range(0, size, 5000):
+                DirNumber.objects.bulk_create(
+                    DirNumber(
+                        dir=dir_, batch=batches[i // 15], remote_id=f"bench-n-{tag}-{size}-{i}",
+                        phone_number=f"+1{200 + size // 1000:03}{i:07}", status=statuses[i % 10],
+                        rejection_reason=reason if statuses[i % 10] == "unsuccessful" else None,
+                    )
+                    for i in range(start, min(size, start + 5000))
+                )  # fmt: skip
+            return dir_
+
+        def measure(client: Client, url: str) -> tuple[float, int]:
+            client.get(url)  # warm caches and the session
+            times, count = [], 0
+            for _ in range(repeat):
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    if response.streaming:
+                        b"".join(response.streaming_content)
+                    times.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{url} answered {response.status_code}")
+                count = len(queries)
+            return statistics.median(times) * 1000, count
+
+        member_client, admin_client = Client(), Client()
+        member_client.force_login(member)
+        admin_client.force_login(admin_user)
+        admin_url = reverse("admin:numbers_dirnumber_changelist")
+        rows = []
+        try:
+            for size in sizes:
+                started = time.monotonic()
+                dir_ = seed(size)
+                self.stdout.write(f"seeded {size:,} numbers in {time.monotonic() - started:.1f} s")
+                pages = math.ceil(size / 25)
+                base = reverse("numbers:number_list", args=[team.slug, dir_.pk])
+                digits = f"{size // 2:07}"[-5:]
+                batch = Batch.objects.filter(dir=dir_).order_by("pk").first()
+                cases = [
+                    ("numbers, first page", f"{base}", f"{admin_url}?dir__id__exact={dir_.pk}"),
+                    ("numbers, middle page", f"{base}?page={pages // 2}", f"{admin_url}?dir__id__exact={dir_.pk}&p={pages // 2}"),
+                    ("numbers, last page", f"{base}?page={pages}", f"{admin_url}?dir__id__exact={dir_.pk}&p={pages}"),
+                    ("status filter", f"{base}?status=unsuccessful", f"{admin_url}?dir__id__exact={dir_.pk}&status__exact=unsuccessful"),
+                    ("digit search", f"{base}?q={digits}", f"{admin_url}?dir__id__exact={dir_.pk}&q={digits}"),
+                    ("batch list", reverse("numbers:batch_list", args=[team.slug, dir_.pk]), None),
+                    ("batch detail", reverse("numbers:batch_detail", args=[team.slug, dir_.pk, batch.pk]), None),
+                ]  # fmt: skip
+                for label, url, admin in cases:
+                    ms, queries = measure(member_client, url)
+                    admin_ms, admin_queries = measure(admin_client, admin) if admin else (None, None)
+                    rows.append((size, label, ms, queries, admin_ms, admin_queries))
+        finally:
+            if not keep:
+                DirNumber.objects.filter(dir__team=team).delete()
+                Batch.objects.filter(dir__team=team).delete()
+                team.delete()
+                User.objects.filter(pk__in=[member.pk, admin_user.pk]).delete()
+
+        self.stdout.write(
+            f"{'numbers':>8}  {'page':<22} {'portal ms':>9} {'queries':>7} {'admin ms':>9} {'queries':>7}"
+        )
+        for size, label, ms, queries, admin_ms, admin_queries in rows:
+            admin_text = (
+                f"{admin_ms:>9.1f} {admin_queries:>7}" if admin_ms is not None else f"{'—':>9} {'—':>7}"
+            )
+            self.stdout.write(f"{size:>8,}  {label:<22} {ms:>9.1f} {queries:>7} {admin_text}")
