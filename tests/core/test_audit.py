@@ -111,3 +111,17 @@ def test_sign_ins_from_before_joining_are_not_shown(client_as, admin_a, member_a
     ids = {e.pk for e in client_as(admin_a).get(_url(team_a), {"actor": "max@"}).context["page"]}
     assert recent.pk in ids
     assert old.pk not in ids
+
+
+def test_every_verb_the_code_records_is_a_named_choice():
+    """The activity page names each event and can filter by it: no verb may be a bare string."""
+    import re
+    from pathlib import Path
+
+    from portal.core.models import AuditEvent
+
+    used = set()
+    for path in (Path(__file__).resolve().parents[2] / "portal").rglob("*.py"):
+        used |= set(re.findall(r'\bverb="([a-z_]+)"', path.read_text()))
+    assert used, "the scan found no verbs at all"
+    assert used <= set(AuditEvent.Verb.values), sorted(used - set(AuditEvent.Verb.values))
