@@ -1,0 +1,120 @@
+"""Real browser: a member filters a DIR's numbers, ticks two, removes them through the confirmation modal."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from portal import telnyx
+from portal.accounts.models import TelnyxAccount
+from portal.dirs.models import Dir
+from portal.numbers import services
+from portal.numbers.models import Batch, DirNumber
+from portal.simulator.wsgi import SimulatorHandler
+from tests.simulator.conftest import Sim
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases=["default", "simulator"]),
+]
+
+SHOTS = os.environ.get("PORTAL_SHOTS_DIR")  # set it to keep screenshots of the pages
+
+
+@pytest.fixture
+def numbers_dir(demo, settings, monkeypatch):
+    """Acme's verified DIR on the simulator with 40 numbers in three batches, mirrored."""
+    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
+    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
+    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
+    ) as http:
+        sim = Sim(http, http.post("/_sim/accounts", json={"name": "Acme"}).json()["data"])
+        remote = sim.verified_dir(display_name="Acme Health")
+        numbers = [f"+1312557{n:04}" for n in range(40)]
+        sim.inventory(*numbers)
+        loa = sim.loa()
+        batch_ids = []
+        for start in (0, 15, 30):
+            body = {"phone_numbers": numbers[start : start + 15], "documents": loa}
+            batch_ids.append(
+                sim.ok("POST", f"/v2/dir/{remote['id']}/phone_numbers", 201, json=body)["data"][0]["batch_id"]
+            )
+        sim.ok("POST", f"/_sim/batches/{batch_ids[0]}/transition", json={"to": "verified"})
+        sim.ok("POST", f"/_sim/batches/{batch_ids[1]}/transition", json={"to": "verified"})
+        rows = sim.ok("GET", f"/v2/dir/{remote['id']}/phone_numbers", params={"page[size]": 250})["data"]
+        for row in rows:
+            if row["phone_number"] in (numbers[17], numbers[22]):
+                sim.ok("POST", f"/_sim/phone_numbers/{row['id']}/transition",
+                       json={"to": "unsuccessful", "rejection_reason": "number_not_in_service"})  # fmt: skip
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    services.account_sync(account=account, full=True)
+    return Dir.objects.get(remote_id=remote["id"]), numbers
+
+
+def test_filter_select_two_and_remove_them(page, live_server, demo, numbers_dir, sign_in, console_errors):
+    dir_, numbers = numbers_dir
+    sign_in("max@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/")
+    expect(page.locator("#number-results tbody tr")).to_have_count(25)
+    if SHOTS:
+        page.set_viewport_size({"width": 1440, "height": 1000})
+        page.screenshot(path=f"{SHOTS}/numbers-page.png", full_page=True)
+
+    page.get_by_test_id("pill-verified").check(force=True)
+    expect(page).to_have_url(re.compile(r"status=verified"))
+    expect(page.locator("#number-results tbody tr")).to_have_count(25)  # 28 verified: two pages
+    expect(page.locator("#number-results")).not_to_contain_text(numbers[30])  # submitted: filtered out
+
+    first, second = numbers[0], numbers[1]
+    page.get_by_label(f"Select {first}").check()
+    page.get_by_label(f"Select {second}").check()
+    expect(page.locator("[data-selected-count]")).to_have_text("2 selected on this page")
+    page.locator("#remove-selected").click()
+    modal = page.locator("#number-remove-modal")
+    expect(modal.get_by_role("heading")).to_have_text(re.compile(r"Remove 2 numbers from “Acme Health”\?"))
+    expect(modal).to_contain_text("calls from it stop showing")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/numbers-remove-confirm.png")
+    modal.locator("#number-remove-confirm").click()
+
+    expect(modal).to_contain_text("All 2 numbers were removed.")
+    expect(modal.get_by_test_id("removal-removed")).to_contain_text(first)
+    expect(modal.get_by_test_id("removal-removed")).to_contain_text(second)
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/numbers-remove-outcome.png")
+    modal.locator("#removal-close").click()
+    # The table re-read itself when the removal finished; the filter is kept.
+    expect(page.locator("#number-results")).not_to_contain_text(first)
+    expect(page.locator("#number-results")).not_to_contain_text(second)
+    expect(page.get_by_test_id("pill-verified")).to_be_checked()
+    assert set(
+        DirNumber.objects.filter(dir=dir_, removed_at=None).values_list("phone_number", flat=True)
+    ) == set(numbers[2:])
+    assert console_errors == []
+
+
+def test_batch_pages_show_counts_and_reasons(page, live_server, demo, numbers_dir, sign_in, console_errors):
+    dir_, _numbers = numbers_dir
+    sign_in("max@acme.test")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/batches/")
+    expect(page.locator("#batch-results tbody tr")).to_have_count(3)
+    expect(page.locator("#batch-results")).to_contain_text("13 verified")
+    expect(page.locator("#batch-results")).to_have_attribute(
+        "hx-trigger", "every 5s"
+    )  # one batch still submitted
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/batch-list.png", full_page=True)
+    mixed = Batch.objects.get(dir=dir_, numbers__phone_number=_numbers[17])
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/batches/{mixed.pk}/")
+    expect(page.locator("#batch-status")).to_contain_text("Number not in service")
+    expect(page.locator("#batch-status")).not_to_have_attribute("hx-trigger", "every 5s")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/batch-detail.png", full_page=True)
+    assert console_errors == []
