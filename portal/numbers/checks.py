@@ -107,30 +107,52 @@ def locale_problem(number: str) -> str | None:
 
 @dataclass
 class Preflight:
-    """The outcome of checking an add: the numbers that may go, and the others by reason."""
+    """The outcome of checking an add: every input entry with its reason (None: may be sent)."""
 
-    ok: list[str] = field(default_factory=list)
-    problems: dict[str, list[str]] = field(default_factory=dict)
+    entries: list[tuple[str, str | None]] = field(default_factory=list)
     inventory_checked: bool = True
 
     @property
+    def ok(self) -> list[str]:
+        return [value for value, reason in self.entries if reason is None]
+
+    @property
+    def problems(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for value, reason in self.entries:
+            if reason is not None:
+                found.setdefault(reason, []).append(value)
+        return found
+
+    @property
     def flagged(self) -> int:
-        return sum(len(v) for v in self.problems.values())
+        return sum(1 for _value, reason in self.entries if reason is not None)
 
     @property
     def groups(self) -> list[dict]:
         """The problems in check order, for the template."""
+        problems = self.problems
         return [
-            {"reason": key, "label": REASONS[key], "numbers": self.problems[key]}
+            {"reason": key, "label": REASONS[key], "numbers": problems[key]}
             for key in REASONS
-            if self.problems.get(key)
+            if key in problems
         ]
 
+    @property
+    def batches(self) -> int:
+        return -(-len(self.ok) // CHUNK_SIZE)
+
     def without(self, reasons: Iterable[str]) -> list[str]:
-        """The input with the numbers of these reasons dropped (a duplicate keeps its first copy)."""
-        return list(self.ok) + [
-            n for key, numbers in self.problems.items() if key not in reasons for n in numbers
-        ]
+        """The input, in order, minus the entries of these reasons (a duplicate keeps its first copy)."""
+        return [value for value, reason in self.entries if reason not in set(reasons)]
+
+    def dropping(self, reasons: Iterable[str]) -> Preflight:
+        """The same check with these reasons' numbers dropped ("drop these and continue")."""
+        gone = set(reasons)
+        return Preflight(
+            entries=[(v, r) for v, r in self.entries if r not in gone],
+            inventory_checked=self.inventory_checked,
+        )
 
 
 def classify(
@@ -142,34 +164,28 @@ def classify(
     inventory: set[str] | None,
 ) -> Preflight:
     """Sort every input token into ok or its first failing reason; `inventory` None means not checked."""
-    result = Preflight(inventory_checked=inventory is not None)
-    problems: dict[str, list[str]] = {}
+    entries: list[tuple[str, str | None]] = []
     seen: set[str] = set()
     for token in raw:
         number = normalize(token)
         if number is None:
-            reason = "invalid_format"
-        else:
-            reason = locale_problem(number)
-            if reason is None:
-                if number in seen:
-                    reason = "duplicate"
-                elif inventory is not None and number not in inventory:
-                    reason = "not_in_inventory"
-                elif number in rejected:
-                    reason = "permanently_rejected"
-                elif number in elsewhere:
-                    reason = "on_other_dir"
-                elif number in here:
-                    reason = "already_on_this_dir"
-            if reason is None:
-                seen.add(number)
+            entries.append((token.strip(), "invalid_format"))
+            continue
+        reason = locale_problem(number)
         if reason is None:
-            result.ok.append(number)
-        else:
-            problems.setdefault(reason, []).append(token if number is None else number)
-    result.problems = problems
-    return result
+            if number in seen:
+                reason = "duplicate"
+            elif inventory is not None and number not in inventory:
+                reason = "not_in_inventory"
+            elif number in rejected:
+                reason = "permanently_rejected"
+            elif number in elsewhere:
+                reason = "on_other_dir"
+            elif number in here:
+                reason = "already_on_this_dir"
+            seen.add(number)
+        entries.append((number, reason))
+    return Preflight(entries=entries, inventory_checked=inventory is not None)
 
 
 def normalized_set(raw: Iterable[str]) -> list[str]:

@@ -58,3 +58,47 @@ class NumberRemoveForm(NumberFilterForm):
     numbers = PkListField(required=False)
     all_matching = forms.BooleanField(required=False)
     confirm = forms.BooleanField(required=False)
+
+
+# --- Add flow
+
+
+class AddNumbersForm(forms.Form):
+    """The add page's one form: the numbers (typed, pasted, CSV, picked), the LOA and other documents."""
+
+    numbers = forms.CharField(
+        label=_("Phone numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_(
+            "Paste or type US numbers separated by commas, spaces, semicolons, tabs or new lines; "
+            "(312) 555-0100, 3125550100 and +13125550100 all work."
+        ),
+    )
+    csv = forms.FileField(
+        label=_("…or upload a CSV"),
+        required=False,
+        help_text=_(
+            "Any size; the phone column is found by its header, or the first column of digits is used."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+    )
+    picked = forms.MultipleChoiceField(required=False)  # filled from the inventory search
+    loa = forms.ModelChoiceField(
+        label=_("Signed LOA"), queryset=None, required=False, widget=forms.RadioSelect, empty_label=None
+    )
+    documents = forms.ModelMultipleChoiceField(
+        label=_("Supporting documents"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, team, **kwargs) -> None:
+        from portal.documents.models import Document
+
+        super().__init__(*args, **kwargs)
+        self.fields["loa"].queryset = Document.objects.filter(team=team, kind=Document.Kind.LOA)
+        self.fields["documents"].queryset = Document.objects.filter(team=team, kind=Document.Kind.OTHER)
+        # Any E.164-looking value may come back from the picker; the pre-flight judges it.
+        picked = (
+            self.data.getlist("picked") if hasattr(self.data, "getlist") else self.data.get("picked") or []
+        )
+        self.fields["picked"].choices = [(v, v) for v in picked]

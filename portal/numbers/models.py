@@ -280,3 +280,14 @@ class AddRequest(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.state in self.SUCCEEDED
+
+    @property
+    def rest_numbers(self) -> list[str]:
+        """The numbers of a refused or failed chunk that no error named (what "resubmit the rest" sends)."""
+        if self.state not in (self.State.REFUSED, self.State.FAILED):
+            return []
+        errors = self.outcome.get("errors") or []
+        if self.state == self.State.REFUSED and not any(e.get("phone_numbers") for e in errors):
+            return []  # refused as a whole (DIR status, documents): sending again would be refused again
+        named = {n for e in errors for n in e.get("phone_numbers") or []}
+        return [n for n in self.numbers if n not in named]

@@ -581,7 +581,7 @@ def add_resubmit(*, dir: Dir, group, user, request=None) -> int:
         for chunk in chunks:
             if chunk.outcome.get("resubmitted"):
                 continue
-            rest += add_request_rest(chunk)
+            rest += chunk.rest_numbers
             chunk.outcome = {**chunk.outcome, "resubmitted": True}
             chunk.save(update_fields=["outcome", "updated_at"])
         rest = list(dict.fromkeys(rest))
@@ -607,15 +607,6 @@ def add_resubmit(*, dir: Dir, group, user, request=None) -> int:
         )
         transaction.on_commit(lambda: _add_enqueue(ids, async_task))
     return len(rest)
-
-
-def add_request_rest(add_request: AddRequest) -> list[str]:
-    """The numbers of a refused or failed chunk that no error was about (what "resubmit the rest" sends)."""
-    errors = add_request.outcome.get("errors") or []
-    if add_request.state == AddRequest.State.REFUSED and not any(e.get("phone_numbers") for e in errors):
-        return []  # refused as a whole (DIR status, documents): sending again would be refused again
-    named = {n for e in errors for n in e.get("phone_numbers") or []}
-    return [n for n in add_request.numbers if n not in named]
 
 
 def inventory_search(*, team, digits: str) -> list[dict]:

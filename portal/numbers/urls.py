@@ -26,3 +26,39 @@ urlpatterns += [
     path("t/<slug:team_slug>/dirs/<int:dir_pk>/batches/", views.batch_list, name="batch_list"),
     path("t/<slug:team_slug>/dirs/<int:dir_pk>/batches/<int:pk>/", views.batch_detail, name="batch_detail"),
 ]
+
+# --- Add flow
+
+urlpatterns += [
+    path("t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/", views.number_add, name="number_add"),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/check/",
+        views.number_add_check,
+        name="number_add_check",
+    ),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/document/",
+        views.number_add_document,
+        name="number_add_document",
+    ),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/submit/",
+        views.number_add_submit,
+        name="number_add_submit",
+    ),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/progress/",
+        views.number_add_progress,
+        name="number_add_progress",
+    ),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/resubmit/",
+        views.number_add_resubmit,
+        name="number_add_resubmit",
+    ),
+    path(
+        "t/<slug:team_slug>/dirs/<int:dir_pk>/numbers/add/inventory/",
+        views.number_add_inventory,
+        name="number_add_inventory",
+    ),
+]

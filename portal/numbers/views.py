@@ -5,27 +5,32 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import push_url, trigger_client_event
 
 from portal.accounts import selectors as account_selectors
-from portal.accounts.models import TelnyxAccount
+from portal.accounts.models import Role, TelnyxAccount
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
 from portal.dirs import guidance
 from portal.dirs import selectors as dir_selectors
-from portal.numbers import selectors, services
-from portal.numbers.forms import NumberFilterForm, NumberRemoveForm
+from portal.documents import selectors as document_selectors
+from portal.documents import services as document_services
+from portal.documents.models import Document
+from portal.numbers import checks, selectors, services
+from portal.numbers.forms import AddNumbersForm, NumberFilterForm, NumberRemoveForm
 from portal.numbers.models import IN_FLIGHT, NumberStatus
 
 logger = logging.getLogger("portal.webhooks")
@@ -236,3 +241,226 @@ def batch_detail(request: HtmxHttpRequest, dir_pk: int, pk: int) -> HttpResponse
         services.dir_refresh_request(dir=dir_)
     context = {"dir": dir_, "batch": batch, "numbers": numbers, "polling": polling}
     return render(request, f"{BATCH_DETAIL}#batch-status" if _fragment(request) else BATCH_DETAIL, context)
+
+
+# --- Add flow: one page; every step swaps a partial of numbers/number_add.html
+
+NUMBER_ADD = "numbers/number_add.html"
+
+
+def _add_dir(request: HtmxHttpRequest, dir_pk: int):
+    return dir_selectors.dir_get(team=request.team, pk=dir_pk)
+
+
+def _add_can_act(request: HtmxHttpRequest) -> bool:
+    return request.team_access.can_write and request.team_access.has_role(Role.MEMBER)
+
+
+def _add_documents(request: HtmxHttpRequest) -> dict:
+    return {
+        "loas": document_selectors.document_list(team=request.team, kind=Document.Kind.LOA, limit=10),
+        "others": document_selectors.document_list(team=request.team, kind=Document.Kind.OTHER, limit=10),
+    }
+
+
+def _add_context(request: HtmxHttpRequest, dir_, *, form=None, preflight=None, group=None) -> dict:
+    """Everything the page's partials need, read fresh from the database."""
+    form = form or AddNumbersForm(team=request.team)
+    return {
+        "dir": dir_,
+        "form": form,
+        "preflight": preflight,
+        "ready": preflight is not None and bool(preflight.ok) and not preflight.problems,
+        "refusal": services.add_refusal(dir=dir_),
+        "can_act": _add_can_act(request),
+        "chosen_loa": str(form["loa"].value() or ""),
+        "chosen_documents": [str(v) for v in form["documents"].value() or []],
+        **_add_documents(request),
+        **_add_progress(dir_, group),
+    }
+
+
+def _add_progress(dir_, group) -> dict:
+    """The progress of one submission: chunks by state, refusals by category, vetting outcomes."""
+    chunks = selectors.add_group_list(dir=dir_, group=group) if group else []
+    if not chunks:
+        return {"group": None}
+    succeeded = [c for c in chunks if c.succeeded]
+    open_ = [c for c in chunks if c.is_open]
+    refusals: dict[str, dict] = {}
+    for chunk in chunks:
+        for error in chunk.outcome.get("errors") or []:
+            key = error.get("category") or error.get("code") or "other"
+            entry = refusals.setdefault(
+                key, {"label": checks.REMOTE_CATEGORIES.get(key) or error.get("detail"), "numbers": []}
+            )
+            entry["numbers"] += error.get("phone_numbers") or []
+    batches = list({c.batch_id: c.batch for c in chunks if c.batch is not None}.values())
+    outcomes = selectors.add_group_numbers(batches=batches)
+    return {
+        "group": group,
+        "chunks": chunks,
+        "done": len(succeeded),
+        "failed": len(chunks) - len(succeeded) - len(open_),
+        "pending": len(open_),
+        "numbers_added": sum(len(c.numbers) for c in succeeded),
+        "refusals": list(refusals.values()),
+        "failures": [c for c in chunks if not c.is_open and not c.succeeded and not c.outcome.get("errors")],
+        "rest": sum(len(c.rest_numbers) for c in chunks if not c.outcome.get("resubmitted")),
+        "batches": batches,
+        "vetting": any(b.status in IN_FLIGHT for b in batches),
+        "rejected": [n for n in outcomes if n.rejection_reason],
+        "outcome_counts": _counts(outcomes),
+    }
+
+
+def _counts(numbers) -> list[tuple[str, int]]:
+    found: dict[str, int] = {}
+    for number in numbers:
+        found[number.status] = found.get(number.status, 0) + 1
+    return [(s, found[s]) for s, _label in NumberStatus.choices if s in found]
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@team_view
+def number_add(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """The add page: numbers, pre-flight, LOA, submit, and the latest add's progress."""
+    dir_ = _add_dir(request, dir_pk)
+    group = _group(request.GET.get("group")) or selectors.add_group_latest(dir=dir_)
+    return render(request, NUMBER_ADD, _add_context(request, dir_, group=group))
+
+
+def _group(value):
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _add_input(request: HtmxHttpRequest, form: AddNumbersForm) -> list[str]:
+    data = form.cleaned_data
+    return services.numbers_read(text=data["numbers"], csv_file=data["csv"], picked=data["picked"])
+
+
+@require_POST
+@team_view
+def number_add_check(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """Pre-flight the numbers (optionally dropping some reasons) and show what would be refused, inline."""
+    dir_ = _add_dir(request, dir_pk)
+    form = AddNumbersForm(request.POST, request.FILES, team=request.team)
+    preflight = None
+    if form.is_valid() and not services.add_refusal(dir=dir_):
+        try:
+            preflight = services.numbers_preflight(dir=dir_, raw=_add_input(request, form))
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            drop = request.POST.getlist("drop")
+            preflight = preflight.dropping(checks.REASONS if "all" in drop else drop)
+            data = {**request.POST.dict(), "numbers": "\n".join(preflight.without([]))}
+            data["documents"] = request.POST.getlist("documents")
+            form = AddNumbersForm(data, team=request.team)  # the checked list replaces CSV and picks
+    return render(
+        request, f"{NUMBER_ADD}#add-form", _add_context(request, dir_, form=form, preflight=preflight)
+    )
+
+
+@require_POST
+@team_view
+def number_add_document(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """Upload the signed LOA (or a supporting document) to the Documents API and select it."""
+    dir_ = _add_dir(request, dir_pk)
+    kind = Document.Kind.OTHER if request.POST.get("kind") == "other" else Document.Kind.LOA
+    upload = request.FILES.get("other_file" if kind == Document.Kind.OTHER else "loa_file")
+    data = {"loa": request.POST.get("loa", ""), "documents": request.POST.getlist("documents")}
+    error = "" if upload else _("Choose a file first.")
+    if upload:
+        try:
+            document = document_services.document_upload(
+                team=request.team, user=request.user, file=upload, kind=kind, request=request
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            if kind == Document.Kind.LOA:
+                data["loa"] = str(document.pk)
+            else:
+                data["documents"] = [*data["documents"], str(document.pk)]
+    form = AddNumbersForm(data, team=request.team)
+    context = {**_add_context(request, dir_, form=form), "document_error": error, "document_kind": kind}
+    return render(request, f"{NUMBER_ADD}#add-loa", context)
+
+
+@require_POST
+@team_view
+def number_add_submit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """Save the add as chunks of ≤15 and queue them; then show the progress bar."""
+    dir_ = _add_dir(request, dir_pk)
+    form = AddNumbersForm(request.POST, request.FILES, team=request.team)
+    preflight = group = None
+    if form.is_valid():
+        try:
+            group = services.add_submit(
+                dir=dir_, user=request.user, raw=_add_input(request, form), loa=form.cleaned_data["loa"],
+                documents=form.cleaned_data["documents"], request=request,
+            )  # fmt: skip
+        except services.PreflightFailed as exc:
+            preflight = exc.preflight
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    if group is None:
+        context = _add_context(request, dir_, form=form, preflight=preflight)
+        return render(request, f"{NUMBER_ADD}#add-flow", context)
+    response = render(request, f"{NUMBER_ADD}#add-flow", _add_context(request, dir_, group=group))
+    page = reverse("numbers:number_add", args=[request.team.slug, dir_.pk])
+    response = push_url(response, f"{page}?group={group}")
+    return trigger_client_event(response, "numbers-add-submitted", {"group": str(group)})
+
+
+@require_GET
+@team_view
+def number_add_progress(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """The progress card alone; it polls itself every 2 s while a chunk is still open."""
+    dir_ = _add_dir(request, dir_pk)
+    context = {
+        "dir": dir_,
+        "can_act": _add_can_act(request),
+        **_add_progress(dir_, _group(request.GET.get("group"))),
+    }
+    return render(request, f"{NUMBER_ADD}#add-progress", context)
+
+
+@require_POST
+@team_view
+def number_add_resubmit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """Send the numbers of refused chunks that Telnyx did not object to, in new chunks of the same add."""
+    dir_ = _add_dir(request, dir_pk)
+    group = _group(request.POST.get("group"))
+    error = ""
+    try:
+        if group:
+            services.add_resubmit(dir=dir_, group=group, user=request.user, request=request)
+    except ServiceError as exc:
+        error = exc.message
+    context = {
+        "dir": dir_,
+        "can_act": _add_can_act(request),
+        "resubmit_error": error,
+        **_add_progress(dir_, group),
+    }
+    return render(request, f"{NUMBER_ADD}#add-progress", context)
+
+
+@require_GET
+@team_view
+def number_add_inventory(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """Search the team's Telnyx inventory by digits (at least 3) for the picker."""
+    dir_ = _add_dir(request, dir_pk)
+    query = request.GET.get("q", "").strip()
+    context = {"dir": dir_, "query": query, "results": [], "inventory_error": ""}
+    try:
+        context["results"] = services.inventory_search(team=request.team, digits=query)
+    except ServiceError as exc:
+        context["inventory_error"] = exc.message
+    return render(request, f"{NUMBER_ADD}#add-inventory", context)

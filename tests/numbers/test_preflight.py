@@ -8,7 +8,8 @@ import pytest
 
 from portal.numbers import checks, services
 from portal.numbers.models import Batch, DirNumber, NumberStatus
-from tests.numbers.addflow import numbers, verified  # noqa: F401
+from tests.numbers import addflow
+from tests.numbers.addflow import numbers
 
 # --- pure functions
 
@@ -165,6 +166,7 @@ def test_csv_that_is_not_a_list_of_numbers():
 
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
+verified = addflow.verified  # the shared fixture
 
 
 def _attach(dir_, number: str, status: str = NumberStatus.VERIFIED, removed: bool = False) -> DirNumber:
@@ -181,7 +183,7 @@ def _attach(dir_, number: str, status: str = NumberStatus.VERIFIED, removed: boo
     )
 
 
-def test_preflight_reports_each_reason(verified, sim):  # noqa: F811
+def test_preflight_reports_each_reason(verified, sim):
     """The mirror's DIRs, the account-wide rejection and the inventory are all consulted."""
     ok, here, elsewhere, rejected, unsuccessful = numbers(2000, 5)
     _attach(verified.dir, here)
@@ -202,7 +204,7 @@ def test_preflight_reports_each_reason(verified, sim):  # noqa: F811
     }
 
 
-def test_preflight_inventory_status_must_be_active(verified, sim):  # noqa: F811
+def test_preflight_inventory_status_must_be_active(verified, sim):
     sim.inventory("+13125558000", status="port-pending")
     result = services.numbers_preflight(dir=verified.dir, raw=["+13125558000"])
     assert result.problems == {"not_in_inventory": ["+13125558000"]}
@@ -210,7 +212,7 @@ def test_preflight_inventory_status_must_be_active(verified, sim):  # noqa: F811
 
 def test_preflight_uses_three_queries_and_one_inventory_call(
     verified, django_assert_num_queries, monkeypatch
-):  # noqa: F811
+):
     """Set-based: 1,000 numbers cost three mirror queries (plus the account lookup) and one Telnyx call."""
     calls = []
     real = services.telnyx.TelnyxClient.verify_ownership
@@ -227,7 +229,7 @@ def test_preflight_uses_three_queries_and_one_inventory_call(
     assert calls == [1000]
 
 
-def test_preflight_of_a_thousand_numbers_is_fast_locally(verified, monkeypatch):  # noqa: F811
+def test_preflight_of_a_thousand_numbers_is_fast_locally(verified, monkeypatch):
     """The local part (everything but the inventory call) of 1,000 numbers stays far below 100 ms."""
     raw = numbers(2000, 1000)
     monkeypatch.setattr(services.telnyx.TelnyxClient, "verify_ownership", lambda self, n: (set(n), []))
@@ -237,12 +239,12 @@ def test_preflight_of_a_thousand_numbers_is_fast_locally(verified, monkeypatch):
     assert time.perf_counter() - started < 0.5  # generous for shared CI; the benchmark prints the real figure
 
 
-def test_preflight_refuses_more_than_the_cap(verified):  # noqa: F811
+def test_preflight_refuses_more_than_the_cap(verified):
     with pytest.raises(services.ServiceError, match="At most 1,000"):
         services.numbers_preflight(dir=verified.dir, raw=numbers(2000, 1001))
 
 
-def test_preflight_when_the_inventory_cannot_be_read(verified, sim):  # noqa: F811
+def test_preflight_when_the_inventory_cannot_be_read(verified, sim):
     """Telnyx down: the local checks still run and the page says the inventory was not checked."""
     sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "verify_ownership"})
     result = services.numbers_preflight(dir=verified.dir, raw=["+13125552000", "+13125559999"])

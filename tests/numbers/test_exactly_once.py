@@ -1,0 +1,302 @@
+"""Exactly once (ARCHITECTURE.md §6.2): a lost answer is settled by reading Telnyx back, never by re-POSTing."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import httpx
+import pytest
+from django.db import connections
+
+from portal import telnyx
+from portal.numbers import services
+from portal.numbers.models import AddRequest, Batch, DirNumber, StatusChange
+from portal.simulator import models as sim_models
+from portal.simulator.middleware import ConnectionDropped
+from portal.simulator.wsgi import SimulatorHandler
+from tests.numbers import addflow
+from tests.numbers.addflow import numbers
+
+pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
+verified = addflow.verified  # the shared fixture
+
+ADD_PATH = r"^/v2/dir/[^/]+/phone_numbers$"
+
+
+class Recording(httpx.WSGITransport):
+    """The in-process simulator, recording each call; a closed connection becomes httpx's own error."""
+
+    def __init__(self, *, lose_answer: str | None = None) -> None:
+        super().__init__(app=SimulatorHandler())
+        self.calls: list[tuple[str, str]] = []
+        self.lose_answer = lose_answer  # "after" the add commits, or "before" it is sent
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append((request.method, request.url.path))
+        is_add = request.method == "POST" and request.url.path.endswith("/phone_numbers")
+        if is_add and self.lose_answer == "before":
+            self.lose_answer = None
+            raise httpx.ConnectTimeout("timed out connecting", request=request)
+        try:
+            response = super().handle_request(request)
+        except ConnectionDropped as exc:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without a response.", request=request
+            ) from exc
+        if is_add and self.lose_answer == "after":
+            self.lose_answer = None
+            raise httpx.ReadTimeout("timed out reading", request=request)
+        return response
+
+    def posts(self) -> int:
+        return sum(1 for method, path in self.calls if method == "POST" and path.endswith("/phone_numbers"))
+
+
+@pytest.fixture
+def transport(connected, monkeypatch) -> Recording:
+    recording = Recording()
+    monkeypatch.setattr(telnyx, "TRANSPORT", recording)
+    monkeypatch.setattr(services, "_add_sleep", lambda seconds: None)
+    return recording
+
+
+def add_request(v, batch_numbers: list[str], **fields) -> AddRequest:
+    return AddRequest.objects.create(
+        dir=v.dir,
+        team=v.dir.team,
+        group=uuid.uuid4(),
+        numbers=batch_numbers,
+        loa=v.loa,
+        documents=[{"document_id": v.loa.remote_id, "document_type": "letter_of_authorization"}],
+        idempotency_key=uuid.uuid4(),
+        **fields,
+    )
+
+
+def remote_batches(v) -> list[sim_models.Batch]:
+    return list(sim_models.Batch.objects.filter(dir_id=v.remote_id))
+
+
+def fault(sim, **body) -> None:
+    sim.ok("POST", "/_sim/faults", 201, json={"pattern": ADD_PATH, "method": "POST", "count": 1, **body})
+
+
+@pytest.mark.parametrize("status", [502, 0], ids=["502", "closed-connection"])
+def test_lost_answer_after_commit_is_reconciled_without_a_second_post(verified, sim, transport, status):
+    """drop_after_commit: the batch exists remotely; the task reads the DIR back and records that batch."""
+    fault(sim, kind="drop_after_commit", status=status)
+    request = add_request(verified, numbers(2000, 15))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert transport.posts() == 1
+    [batch] = remote_batches(verified)
+    assert request.batch_remote_id == str(batch.id)
+    assert request.batch.remote_id == str(batch.id)
+    assert request.outcome["settled"] == "reconciled"
+    assert request.attempts == 1
+    local = DirNumber.objects.filter(dir=verified.dir, batch=request.batch, removed_at=None)
+    assert sorted(local.values_list("phone_number", flat=True)) == numbers(2000, 15)
+    # Sending again (a redelivered task) changes nothing and calls nothing.
+    before = len(transport.calls)
+    services.add_request_send(add_request_id=request.pk)
+    assert len(transport.calls) == before
+
+
+def test_503_before_commit_is_resent_once_and_done(verified, sim, transport):
+    """A 5xx may or may not have been applied: the DIR is read, nothing is attached, so it is sent again."""
+    fault(sim, kind="error", status=503)
+    request = add_request(verified, numbers(2000, 3))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.DONE
+    assert transport.posts() == 2
+    assert request.attempts == 2
+    assert len(remote_batches(verified)) == 1
+    assert ("GET", f"/v2/dir/{verified.remote_id}/phone_numbers") in transport.calls  # read before resending
+
+
+def test_timeout_after_commit_is_reconciled(verified, connected, monkeypatch):
+    recording = Recording(lose_answer="after")
+    monkeypatch.setattr(telnyx, "TRANSPORT", recording)
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert recording.posts() == 1
+    assert len(remote_batches(verified)) == 1
+
+
+def test_timeout_before_sending_is_resent(verified, connected, monkeypatch):
+    recording = Recording(lose_answer="before")
+    monkeypatch.setattr(telnyx, "TRANSPORT", recording)
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.DONE
+    assert recording.posts() == 2
+    assert len(remote_batches(verified)) == 1
+
+
+def test_persistent_5xx_fails_after_bounded_attempts(verified, sim, transport):
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "error", "status": 503, "pattern": ADD_PATH, "method": "POST"},
+    )
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.FAILED
+    assert transport.posts() == services.ADD_MAX_ATTEMPTS
+    assert remote_batches(verified) == []
+    assert "503" in request.outcome["message"] or request.outcome["message"]
+
+
+def test_unreadable_telnyx_leaves_it_uncertain_and_never_resends(verified, sim, transport):
+    """The answer is lost and the DIR cannot be read either: stay uncertain; a later run settles it."""
+    fault(sim, kind="drop_after_commit", status=502)
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "error", "status": 503, "pattern": r"/phone_numbers$", "method": "GET", "count": 3},
+    )
+    request = add_request(verified, numbers(2000, 4))
+    with pytest.raises(services.AddUncertain):
+        services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.UNCERTAIN
+    assert transport.posts() == 1
+    # Telnyx is readable again: the next run settles it from the DIR's numbers, still without a POST.
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert transport.posts() == 1
+    assert len(remote_batches(verified)) == 1
+
+
+def test_task_reports_uncertain_instead_of_failing(verified, sim, transport):
+    from portal.numbers import tasks
+
+    fault(sim, kind="drop_after_commit", status=0)
+    sim.ok(
+        "POST",
+        "/_sim/faults",
+        201,
+        json={"kind": "error", "status": 503, "pattern": r"/phone_numbers$", "method": "GET"},
+    )
+    request = add_request(verified, numbers(2000, 1))
+    assert tasks.send_add_request(request.pk).startswith("uncertain")
+
+
+def test_a_worker_that_died_mid_send_is_settled_by_reading(verified, sim, transport):
+    """State `sending` with no answer recorded: the numbers are attached → reconciled, no POST."""
+    request = add_request(verified, numbers(2000, 2), state=AddRequest.State.SENDING, attempts=1)
+    sim.ok(
+        "POST",
+        f"/v2/dir/{verified.remote_id}/phone_numbers",
+        201,
+        json={"phone_numbers": request.numbers, "documents": request.documents},
+    )
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert transport.posts() == 0
+
+
+def test_a_worker_that_died_before_the_post_reached_telnyx_is_resent(verified, sim, transport):
+    request = add_request(verified, numbers(2000, 2), state=AddRequest.State.SENDING, attempts=1)
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.DONE
+    assert transport.posts() == 1
+    assert request.attempts == 2
+
+
+def test_reconcile_ignores_an_older_batch_of_the_same_numbers(verified, sim, transport):
+    """Numbers re-added after `unsuccessful` sit in an older batch: that batch is not taken for this add."""
+    first = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=first.pk)
+    first.refresh_from_db()
+    sim.ok("POST", f"/_sim/batches/{first.batch_remote_id}/transition", json={"to": "unsuccessful"})
+    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    fault(sim, kind="error", status=503)
+    again = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=again.pk)
+    again.refresh_from_db()
+    assert again.state == AddRequest.State.DONE
+    assert again.batch_remote_id != first.batch_remote_id
+    assert transport.posts() == 3
+
+
+def test_already_attached_by_another_request_is_not_sent(verified, sim, transport):
+    """The pre-send check (under the DIR's lease) sees the first request's numbers in the mirror."""
+    first = add_request(verified, numbers(2000, 5))
+    second = add_request(verified, numbers(2000, 5))
+    services.add_request_send(add_request_id=first.pk)
+    services.add_request_send(add_request_id=second.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == AddRequest.State.DONE
+    assert second.state == AddRequest.State.RECONCILED
+    assert second.outcome["settled"] == "another_request"
+    assert second.outcome["other_request"] == first.pk
+    assert second.batch_id == first.batch_id
+    assert transport.posts() == 1
+
+
+def test_partly_attached_by_another_request_is_refused_locally(verified, sim, transport):
+    first = add_request(verified, numbers(2000, 3))
+    services.add_request_send(add_request_id=first.pk)
+    second = add_request(verified, numbers(2001, 4))  # two overlap, two are new
+    services.add_request_send(add_request_id=second.pk)
+    second.refresh_from_db()
+    assert second.state == AddRequest.State.REFUSED
+    assert second.outcome["errors"][0]["phone_numbers"] == numbers(2001, 2)
+    assert second.rest_numbers == numbers(2003, 2)
+    assert transport.posts() == 1
+
+
+def test_the_reconciled_batch_lands_once_in_the_timeline(verified, sim, transport):
+    fault(sim, kind="drop_after_commit", status=502)
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    rows = StatusChange.objects.filter(entity_type=StatusChange.Entity.BATCH, entity_id=request.batch_id)
+    assert [(r.from_status, r.to_status, r.source) for r in rows] == [("", "submitted", "user")]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "simulator"])
+def test_two_concurrent_adds_of_the_same_numbers_create_one_batch(verified, sim, transport):
+    """Two users, same numbers, same moment: one batch; the other request settles without sending."""
+    batch_numbers = numbers(2100, 15)
+    requests = [add_request(verified, batch_numbers), add_request(verified, batch_numbers)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def send(pk: int) -> None:
+        try:
+            barrier.wait()
+            services.add_request_send(add_request_id=pk)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(r.pk,)) for r in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    states = sorted(
+        AddRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("state", flat=True)
+    )
+    assert states == [AddRequest.State.DONE, AddRequest.State.RECONCILED]
+    assert len(remote_batches(verified)) == 1
+    assert transport.posts() == 1
+    assert Batch.objects.filter(dir=verified.dir).count() == 1
