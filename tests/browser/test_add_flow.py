@@ -1,0 +1,121 @@
+"""Real browser: paste 40 numbers (3 bad), drop the bad ones, upload the LOA, add in 3 batches, see the vetting."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from portal import telnyx
+from portal.accounts.models import TelnyxAccount
+from portal.dirs.models import Dir
+from portal.numbers import services
+from portal.numbers.models import AddRequest, DirNumber
+from portal.simulator.wsgi import SimulatorHandler
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases=["default", "simulator"]),
+]
+
+SHOTS = Path(os.environ.get("PORTAL_SHOTS_DIR", "/tmp/shots"))
+GOOD = [f"+1312555{n}" for n in range(1000, 1036)] + ["+13125551066"]  # 1013 and 1066 fail vetting
+BAD = ["800-555-0100", "+13125559999", "555-12"]  # toll-free, not in inventory, not a number
+
+
+def shot(page, name: str, focus: str | None = None) -> None:
+    """A viewport screenshot (the fixed sidebar stays whole) with the step's element scrolled into view."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if focus:
+        page.locator(focus).first.evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.mouse.wheel(0, -80)  # a little context above it
+    page.screenshot(path=str(SHOTS / f"add-{name}.png"))
+
+
+def test_add_forty_numbers_end_to_end(
+    page, live_server, demo, sign_in, sim, settings, monkeypatch, tmp_path, console_errors
+):
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
+    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
+    sim.inventory(*GOOD)
+    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
+    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
+    services.account_sync(account=account, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+    page.set_viewport_size({"width": 1280, "height": 1000})
+
+    sign_in("ada@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
+    # Mixed separators, and the three bad numbers among the good ones.
+    pasted = (
+        ", ".join(GOOD[:12])
+        + "\n"
+        + "; ".join(BAD)
+        + "\n"
+        + "\t".join(GOOD[12:25])
+        + "\n"
+        + " ".join(GOOD[25:])
+    )
+    page.get_by_label("Phone numbers").fill(pasted)
+    page.locator("#add-check").click()
+
+    problems = page.locator("#add-problems")
+    expect(problems).to_be_visible()
+    expect(page.locator('[data-reason="toll_free"]')).to_contain_text("+18005550100")
+    expect(page.locator('[data-reason="not_in_inventory"]')).to_contain_text("+13125559999")
+    expect(page.locator('[data-reason="invalid_format"]')).to_contain_text("555-12")
+    expect(page.locator("#add-ready")).to_contain_text("37 numbers can be added")
+    expect(page.locator("#add-submit")).to_have_count(0)
+    shot(page, "1-preflight", "#add-check")
+
+    page.locator("#add-drop-all").click()
+    expect(page.locator("#add-problems")).to_have_count(0)
+    expect(page.locator("#add-ready")).to_contain_text("in 3 batches")
+    shot(page, "2-dropped", "#add-check")
+
+    loa = tmp_path / "signed-loa.pdf"
+    loa.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.locator("#id_loa_file").set_input_files(str(loa))
+    page.locator("#add-loa-upload").click()
+    expect(page.locator("#add-loa input[name=loa]:checked")).to_have_count(1)
+    expect(page.locator("#add-loa")).to_contain_text("signed-loa.pdf")
+    shot(page, "3-loa", "#add-preflight")
+
+    page.locator("#add-submit").click()
+    progress = page.locator("#add-progress")
+    expect(progress).to_be_visible()
+    expect(page.get_by_test_id("add-progress-text")).to_contain_text("3 of 3 batches done", timeout=15000)
+    expect(page.locator("#add-batches tbody tr")).to_have_count(3)
+    assert page.url.endswith(f"?group={AddRequest.objects.first().group}")
+    assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 37
+    shot(page, "4-submitted")
+
+    # Telnyx vets: two autopilot steps (to in_review, then decided), then a sync brings the outcomes in.
+    for _step in range(2):
+        sim.ok("POST", "/_sim/clock", json={"advance_seconds": 60})
+        sim.ok("POST", "/_sim/tick")
+    services.account_sync(account=account, full=True)
+    page.reload()
+    rejected = page.locator("#add-rejected")
+    expect(rejected).to_contain_text("+13125551013")
+    expect(rejected).to_contain_text("+13125551066")
+    expect(page.locator("#add-outcomes")).to_contain_text(re.compile("Verified", re.I))
+    shot(page, "5-vetted")
+
+    # D's numbers page: remove two of the new numbers.
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/")
+    for number in ("+13125551000", "+13125551001"):
+        page.get_by_label(f"Select {number}").check()
+    page.locator("#remove-selected").click()
+    expect(page.locator("#number-remove-confirm")).to_be_visible()
+    shot(page, "6-remove-confirm")
+    page.locator("#number-remove-confirm").click()
+    expect(page.locator("#number-remove-body")).to_contain_text(re.compile("removed", re.I), timeout=15000)
+    shot(page, "7-removed")
+    assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 35
+    assert [e for e in console_errors if "favicon" not in e] == []
