@@ -12,6 +12,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -100,5 +101,5 @@ def status_label(value: str) -> str:
     from portal.dirs.models import Dir
     from portal.numbers.models import NumberStatus
 
-    labels = {**dict(NumberStatus.choices), **dict(Dir.Status.choices)}
+    labels = {**dict(NumberStatus.choices), **dict(Dir.Status.choices), "removed": _("Removed")}
     return str(labels.get(value, value.replace("_", " ").capitalize())) if value else "—"
