@@ -25,6 +25,8 @@ class Command(BaseCommand):
         sync = sub.add_parser("sync", help="Full then incremental sync of N numbers spread over D DIRs.")
         sync.add_argument("--numbers", type=int, default=10_000)
         sync.add_argument("--dirs", type=int, default=10)
+        add = sub.add_parser("add", help="Pre-flight and add N numbers to one verified DIR, in chunks of 15.")
+        add.add_argument("--numbers", type=int, default=1000)
         pages = sub.add_parser(
             "pages",
             help="Time the numbers and batch pages on 1k/10k/100k numbers next to the admin changelist.",
@@ -36,6 +38,8 @@ class Command(BaseCommand):
     def handle(self, *args, what: str, **options):
         if what == "sync":
             self._sync(numbers=options["numbers"], dirs=options["dirs"])
+        if what == "add":
+            self._add(numbers=options["numbers"])
         elif what == "pages":
             self._pages(sizes=options["sizes"], repeat=options["repeat"], keep=options["keep"])
 
@@ -219,3 +223,134 @@ class Command(BaseCommand):
                 f"{admin_ms:>9.1f} {admin_queries:>7}" if admin_ms is not None else f"{'—':>9} {'—':>7}"
             )
             self.stdout.write(f"{size:>8,}  {label:<22} {ms:>9.1f} {queries:>7} {admin_text}")
+
+    # --- Add flow
+
+    def _add(self, *, numbers: int) -> None:
+        """Pre-flight time for N numbers, API calls of the add (adds + inventory + documents), end to end."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from portal.documents import services as document_services
+        from portal.numbers import checks
+        from portal.numbers import services as number_services
+        from portal.numbers.models import AddRequest
+        from portal.simulator.wsgi import SimulatorHandler
+
+        if not 1 <= numbers <= checks.MAX_NUMBERS:
+            self.stderr.write(f"--numbers must be 1 to {checks.MAX_NUMBERS} (the add page's cap)")
+            return
+        from django.db.backends.base.base import BaseDatabaseWrapper
+
+        BaseDatabaseWrapper.close_if_unusable_or_obsolete = lambda self: None  # see _sync
+        transport = httpx.WSGITransport(app=SimulatorHandler())
+        telnyx.TRANSPORT = transport
+        base_url = "http://simulator.local/v2"
+        wanted = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
+        key = self._add_seed_simulator(transport, wanted)
+        team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-bench-{key[-10:].lower()}")
+        account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
+        real_get_client = telnyx.get_client
+        clients: list[telnyx.TelnyxClient] = []
+
+        def tracking_client(**kwargs):
+            client = real_get_client(base_url=base_url, **kwargs)
+            clients.append(client)
+            return client
+
+        telnyx.get_client = tracking_client
+        try:
+            number_services.account_sync(account=account, full=True)
+            dir_ = team.dirs.get()
+            clients.clear()
+            started = time.perf_counter()
+            loa = document_services.document_upload(
+                team=team, user=None, file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"), kind="loa"
+            )
+            document_calls = sum(c.calls for c in clients)
+            clients.clear()
+            with CaptureQueriesContext(connection) as queries:
+                before = time.perf_counter()
+                preflight = number_services.numbers_preflight(dir=dir_, raw=wanted)
+                preflight_wall = time.perf_counter() - before
+            preflight_local = preflight_wall - sum(c.http_seconds for c in clients)
+            inventory_calls = sum(c.calls for c in clients)
+            preflight_queries = len(queries)
+            clients.clear()
+            queued: list[int] = []
+            # Send inline (no worker in a benchmark): capture what the submit would enqueue.
+            real_enqueue = number_services._add_enqueue
+            number_services._add_enqueue = lambda ids, async_task: queued.extend(ids)
+            try:
+                group = number_services.add_submit(dir=dir_, user=None, raw=wanted, loa=loa)
+            finally:
+                number_services._add_enqueue = real_enqueue
+            submit_calls = sum(c.calls for c in clients)
+            clients.clear()
+            for pk in queued:
+                number_services.add_request_send(add_request_id=pk)
+            wall = time.perf_counter() - started
+            add_calls = sum(c.calls for c in clients)
+            states = sorted(set(AddRequest.objects.filter(group=group).values_list("state", flat=True)))
+        finally:
+            telnyx.get_client = real_get_client
+        chunks = math.ceil(numbers / checks.CHUNK_SIZE)
+        self.stdout.write(f"pre-flight of {numbers:,} numbers: {preflight_local * 1000:.1f} ms local "
+                          f"({preflight_wall * 1000:.1f} ms with the inventory call), {preflight_queries} queries, "
+                          f"{len(preflight.ok):,} ok")  # fmt: skip
+        self.stdout.write(f"{'step':<28} {'API calls':>9}")
+        for label, calls in (
+            ("LOA upload (documents)", document_calls),
+            ("pre-flight (inventory)", inventory_calls),
+            ("submit (its pre-flight)", submit_calls),
+            (f"adds (ceil({numbers}/15) = {chunks})", add_calls),
+        ):
+            self.stdout.write(f"{label:<28} {calls:>9}")
+        total = document_calls + inventory_calls + submit_calls + add_calls
+        self.stdout.write(f"{'total':<28} {total:>9}")
+        self.stdout.write(
+            f"end to end (upload, check, submit, {len(queued)} sends): {wall:.2f} s; chunks {states}"
+        )
+
+    @staticmethod
+    def _add_seed_simulator(transport, wanted: list[str]) -> str:
+        """A simulator account with the numbers in inventory and one verified DIR; returns its key."""
+        import uuid
+
+        with httpx.Client(transport=transport, base_url="http://simulator.local") as sim:
+            key = sim.post("/_sim/accounts", json={"name": "Add benchmark"}).json()["data"]["api_key"]
+            sim.headers["Authorization"] = f"Bearer {key}"
+            for start in range(0, len(wanted), 500):
+                sim.post(
+                    "/_sim/inventory", json={"phone_numbers": wanted[start : start + 500]}
+                ).raise_for_status()
+            sim.post("/v2/terms_of_service/branded_calling/agree").raise_for_status()
+            contact = {"first_name": "Ada", "last_name": "Park", "email": "ada@bench.example",
+                       "phone_number": "+13125550100"}  # fmt: skip
+            address = {"street_address": "1 Main St", "city": "Chicago", "administrative_area": "IL",
+                       "postal_code": "60601", "country": "US"}  # fmt: skip
+            enterprise = sim.post(
+                "/v2/enterprises",
+                json={
+                    "legal_name": f"Bench {uuid.uuid4().hex[:6]} LLC", "doing_business_as": "Bench",
+                    "organization_type": "commercial", "organization_legal_type": "llc", "country_code": "US",
+                    "jurisdiction_of_incorporation": "Delaware", "website": "https://bench.example",
+                    "fein": "12-3456789", "industry": "healthcare", "number_of_employees": "51-200",
+                    "organization_contact": {**contact, "job_title": "CEO"}, "billing_contact": contact,
+                    "organization_physical_address": address, "billing_address": address,
+                },
+            )  # fmt: skip
+            enterprise.raise_for_status()
+            enterprise_id = enterprise.json()["data"]["id"]
+            sim.post(f"/v2/enterprises/{enterprise_id}/branded_calling").raise_for_status()
+            dir_ = sim.post(
+                f"/v2/enterprises/{enterprise_id}/dir",
+                json={
+                    "display_name": "Bench Clinic", "authorizer_name": "Ada Park",
+                    "authorizer_email": "ada.park@bench.example", "call_reasons": ["Appointment reminders"],
+                    "certify_brand_is_accurate": True, "certify_no_shaft_content": True, "certify_ip_ownership": True,
+                },
+            )  # fmt: skip
+            dir_.raise_for_status()
+            dir_id = dir_.json()["data"]["id"]
+            sim.post(f"/_sim/dir/{dir_id}/transition", json={"to": "verified"}).raise_for_status()
+        return key
