@@ -12,7 +12,7 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules", stdout=io.StringIO())
     call_command("setup_schedules", stdout=io.StringIO())
     schedules = {s.name: s for s in Schedule.objects.all()}
-    assert len(schedules) == 2
+    assert len(schedules) == 3
     nightly = schedules["sync: full reconcile, nightly"]
     assert (nightly.func, nightly.kwargs, nightly.cron) == (
         "portal.numbers.tasks.sync_all",
@@ -22,3 +22,9 @@ def test_setup_schedules_is_idempotent(db):
     assert nightly.next_run is not None
     minutely = schedules["sync: in-flight items, every minute"]
     assert (minutely.schedule_type, minutely.minutes, minutely.kwargs) == (Schedule.MINUTES, 1, "full=False")
+    settle = schedules["numbers: settle open add requests, every 5 minutes"]
+    assert (settle.func, settle.schedule_type, settle.minutes) == (
+        "portal.numbers.tasks.settle_add_requests",
+        Schedule.MINUTES,
+        5,
+    )

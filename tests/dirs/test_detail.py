@@ -52,6 +52,23 @@ def test_detail_page_renders_from_the_mirror(make_dir, sim, client_as, member_a)
     assert 'id="dir-reasons"' not in html
 
 
+def test_detail_page_links_to_the_dirs_numbers_and_batches(make_dir, client_as, member_a, viewer_a):
+    """Members of a verified DIR may add numbers; everyone sees the numbers and batches pages."""
+    dir_, _ = make_dir("verified")
+    numbers = reverse("numbers:number_list", args=["acme", dir_.pk])
+    batches = reverse("numbers:batch_list", args=["acme", dir_.pk])
+    add = reverse("numbers:number_add", args=["acme", dir_.pk])
+    member_page = client_as(member_a).get(url("dir_detail", dir_)).text
+    assert numbers in member_page and batches in member_page and add in member_page
+    viewer_page = client_as(viewer_a).get(url("dir_detail", dir_)).text
+    assert numbers in viewer_page and add not in viewer_page
+    rejected, _ = make_dir("rejected")
+    assert (
+        reverse("numbers:number_add", args=["acme", rejected.pk])
+        not in client_as(member_a).get(url("dir_detail", rejected)).text
+    )
+
+
 def test_status_partial_polls_while_in_review_and_not_once_verified(make_dir, client_as, member_a):
     """hx-trigger every 5s only on a transitional status (STYLE.md rule 7)."""
     dir_, _ = make_dir("in_review")

@@ -15,6 +15,15 @@ SCHEDULES = [
         "minutes": 1,
     },
     {
+        # Adds whose worker died or whose answer was lost (ARCHITECTURE.md §6.2) are settled by
+        # reading the DIR back; nothing is re-sent blindly.
+        "name": "numbers: settle open add requests, every 5 minutes",
+        "func": "portal.numbers.tasks.settle_add_requests",
+        "kwargs": "",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
+    {
         # https://crontab.guru/#15_3_*_*_*
         "name": "sync: full reconcile, nightly",
         "func": "portal.numbers.tasks.sync_all",
