@@ -25,7 +25,8 @@ READDABLE = (NumberStatus.UNSUCCESSFUL, NumberStatus.EXPIRED)
 
 
 class Batch(RemoteMirrorModel):
-    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="batches")
+    # No index of its own: batch_dir_list_idx starts with the DIR.
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="batches", db_index=False)
     status = models.CharField(max_length=24, choices=NumberStatus.choices, db_index=True)
     total_count = models.PositiveIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -33,14 +34,22 @@ class Batch(RemoteMirrorModel):
 
     class Meta:
         ordering = ["-submitted_at"]
+        indexes = [
+            # The batch list of a DIR, newest first (the sync's removal check reads it too).
+            models.Index(fields=["dir", "removed_at", "-submitted_at", "-id"], name="batch_dir_list_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"batch {self.remote_id}"
 
 
 class DirNumber(RemoteMirrorModel):
-    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="numbers")
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
+    # Neither key gets an index of its own: the composite indexes below start with them, and every
+    # extra index is paid for on each of the sync's inserts.
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="numbers", db_index=False)
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers", db_index=False
+    )
     phone_number = models.CharField(max_length=16)
     status = models.CharField(max_length=24, choices=NumberStatus.choices, db_index=True)
     rejection_reason = models.JSONField(null=True, blank=True)
@@ -54,7 +63,6 @@ class DirNumber(RemoteMirrorModel):
             )
         ]
         indexes = [
-            models.Index(fields=["dir", "removed_at", "status"], name="dirnumber_dir_status_idx"),
             # --- Numbers and batches pages, removal: each serves one sort of the numbers page
             # (ORDER BY … LIMIT/OFFSET walks the index alone), the status pills' GROUP BY and the
             # batch pages' per-batch counts.
