@@ -78,7 +78,7 @@ def attach_proofs(page, tmp_path: Path) -> None:
         page.locator("#dir-documents select[name=document_type]").select_option(kind)
         page.locator("#dir-documents input[type=file]").set_input_files(str(pdf(tmp_path / f"{kind}.pdf")))
         page.locator("#dir-documents").get_by_role("button", name="Upload and attach").click()
-        expect(page.locator("#dir-documents")).to_contain_text(kind)
+        expect(page.locator("#dir-documents")).to_contain_text(kind, timeout=15000)
 
 
 def test_onboarding_from_enterprise_to_a_verified_dir(
@@ -102,11 +102,12 @@ def test_onboarding_from_enterprise_to_a_verified_dir(
     # 2. Compose a DIR: logo uploaded and converted, two call reasons from the catalogue.
     page.locator("#branded-calling").get_by_role("link", name="Create DIR").click()
     expect(page.get_by_role("heading", name="Create a DIR")).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the upload's change handler once the page has loaded
     expect(page.locator("#id_enterprise")).to_have_value(re.compile(r"\d+"))  # preselected
     page.locator("#id_display_name").fill("Northwind Clinic")
     expect(page.locator("[data-char-counter-for='id_display_name']")).to_contain_text("16")
     page.locator("#id_logo_file").set_input_files(str(logo_png(tmp_path / "logo.png")))
-    expect(page.locator("#logo-converted")).to_contain_text("256×256 BMP")
+    expect(page.locator("#logo-converted")).to_contain_text("256×256 BMP", timeout=15000)
     expect(page.locator("#logo-preview")).to_be_visible()
     reasons = page.locator("#id_call_reasons-ts-control")
     for reason in ("Appointment Reminder", "Billing Inquiry"):
@@ -131,6 +132,7 @@ def test_onboarding_from_enterprise_to_a_verified_dir(
     # 3. Vetting needs proof of the business and of its EIN: attach both, then submit; the page
     #    then waits for Telnyx by itself.
     page.get_by_role("link", name="Edit").click()
+    page.wait_for_load_state()
     attach_proofs(page, tmp_path)
     page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/")
     page.get_by_role("link", name="Submit for vetting…").click()
@@ -216,6 +218,7 @@ def test_a_rejected_dir_shows_how_to_fix_it_then_is_resubmitted(
 
     # The fix: a name the business is known by, and the missing proofs.
     page.get_by_role("link", name="Edit").click()
+    page.wait_for_load_state()
     attach_proofs(page, tmp_path)
     page.locator("#id_display_name").fill("Northwind Clinic")
     page.get_by_role("button", name=re.compile("Save changes")).click()
