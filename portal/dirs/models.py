@@ -59,6 +59,8 @@ class Dir(RemoteMirrorModel):
     verified_at = models.DateTimeField(null=True, blank=True)
     expiring_at = models.DateTimeField(null=True, blank=True)
     remote_updated_at = models.DateTimeField(null=True, blank=True)
+    # When a page last asked for a re-read from Telnyx (the pollers' throttle; not a sync).
+    refresh_requested_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict)
 
     class Meta:

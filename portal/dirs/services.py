@@ -5,14 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-from datetime import timedelta
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -383,7 +381,6 @@ def call_reasons_check(*, account: TelnyxAccount, reasons: list[str]) -> telnyx.
 
 # --- Detail page: status, comments, claims
 
-STATUS_REFRESH_SECONDS = 10  # the status poll queues at most one refresh of a DIR this often
 COMMENTS_SHOWN = 100
 CLAIMS_SHOWN = 20
 OPEN_CLAIM_STATUSES = frozenset({"pending", "contested"})
@@ -391,27 +388,9 @@ OPEN_CLAIM_STATUSES = frozenset({"pending", "contested"})
 
 def dir_status_refresh(*, dir: Dir) -> bool:
     """Queue one refresh of an in-flight DIR through the sync task; throttled per DIR (True if queued)."""
-    from django_q.tasks import async_task
+    from portal.numbers import services as sync_services
 
-    from portal.accounts.models import TelnyxAccount
-
-    if dir.status not in Dir.IN_FLIGHT or not TelnyxAccount.objects.filter(team_id=dir.team_id).exists():
-        return False
-    now = timezone.now()
-    # Claim the slot with one conditional UPDATE: of several polls at once (tabs, people), one wins.
-    # synced_at moves forward now and again when the sync has run, so the throttle needs no new state.
-    claimed = (
-        Dir.objects.filter(pk=dir.pk)
-        .filter(Q(synced_at=None) | Q(synced_at__lt=now - timedelta(seconds=STATUS_REFRESH_SECONDS)))
-        .update(synced_at=now)
-    )
-    if not claimed:
-        return False
-    dir_pk = dir.pk
-    transaction.on_commit(
-        lambda: async_task("portal.numbers.tasks.sync_dir", dir_pk, StatusChange.Source.SYNC)
-    )
-    return True
+    return dir.status in Dir.IN_FLIGHT and sync_services.dir_refresh_request(dir=dir)
 
 
 def _unavailable(exc: telnyx.TelnyxError) -> ServiceError:

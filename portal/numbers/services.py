@@ -297,10 +297,11 @@ def dir_refresh_request(*, dir: Dir) -> bool:
         return False
     now = timezone.now()
     # A conditional UPDATE is the throttle: of all the pollers, exactly one wins each 10 s window.
+    # It has its own column, so "last synced" keeps meaning that a sync really ran.
     claimed = (
         Dir.objects.filter(pk=dir.pk)
-        .filter(Q(synced_at=None) | Q(synced_at__lt=now - REFRESH_EVERY))
-        .update(synced_at=now)
+        .filter(Q(refresh_requested_at=None) | Q(refresh_requested_at__lt=now - REFRESH_EVERY))
+        .update(refresh_requested_at=now)
     )
     if claimed:
         from django_q.tasks import async_task

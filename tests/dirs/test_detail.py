@@ -99,7 +99,7 @@ def test_status_poll_queues_a_refresh_that_moves_the_mirror(
     """The poll reads the mirror, and queues one throttled sync of the DIR (tasks run inline in tests)."""
     dir_, remote = make_dir("in_review")
     sim.ok("POST", f"/_sim/dir/{remote['id']}/transition", json={"to": "verified"})
-    Dir.objects.filter(pk=dir_.pk).update(synced_at=timezone.now() - timedelta(seconds=30))
+    Dir.objects.filter(pk=dir_.pk).update(refresh_requested_at=timezone.now() - timedelta(seconds=30))
     client = client_as(member_a)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         first = client.get(url("dir_status", dir_) + "?shown=in_review", **HX)
@@ -113,15 +113,18 @@ def test_status_poll_queues_a_refresh_that_moves_the_mirror(
 def test_status_refresh_is_throttled_per_dir(make_dir, django_capture_on_commit_callbacks):
     """At most one refresh per 10 s per DIR; none for decided DIRs."""
     dir_, _ = make_dir("in_review")
-    Dir.objects.filter(pk=dir_.pk).update(synced_at=timezone.now() - timedelta(seconds=11))
+    Dir.objects.filter(pk=dir_.pk).update(refresh_requested_at=timezone.now() - timedelta(seconds=11))
     dir_.refresh_from_db()
+    synced_at = dir_.synced_at
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert services.dir_status_refresh(dir=dir_) is True
         assert services.dir_status_refresh(dir=dir_) is False
     assert len(callbacks) == 1
-    Dir.objects.filter(pk=dir_.pk).update(synced_at=timezone.now() - timedelta(seconds=9))
+    dir_.refresh_from_db()
+    assert dir_.synced_at == synced_at  # asking for a refresh is not a sync ("Last synced" stays true)
+    Dir.objects.filter(pk=dir_.pk).update(refresh_requested_at=timezone.now() - timedelta(seconds=9))
     assert services.dir_status_refresh(dir=dir_) is False
-    Dir.objects.filter(pk=dir_.pk).update(status=Dir.Status.VERIFIED, synced_at=None)
+    Dir.objects.filter(pk=dir_.pk).update(status=Dir.Status.VERIFIED, refresh_requested_at=None)
     dir_.refresh_from_db()
     assert services.dir_status_refresh(dir=dir_) is False
 

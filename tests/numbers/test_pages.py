@@ -371,7 +371,7 @@ def test_polling_queues_at_most_one_dir_refresh_per_10_seconds(
             client.get(url("batch_detail", dir_a, batch.pk), headers={"HX-Request": "true"})
             client.get(url("batch_list", dir_a), headers={"HX-Request": "true"})
     assert queued == [("portal.numbers.tasks.sync_dir", dir_a.pk, "sync")]
-    Dir.objects.filter(pk=dir_a.pk).update(synced_at=timezone.now() - timedelta(seconds=11))
+    Dir.objects.filter(pk=dir_a.pk).update(refresh_requested_at=timezone.now() - timedelta(seconds=11))
     with django_capture_on_commit_callbacks(execute=True):
         client.get(url("batch_list", dir_a), headers={"HX-Request": "true"})
     assert len(queued) == 2
