@@ -186,7 +186,8 @@ def numbers_apply_remote(
     *, dir: Dir, remotes: Iterable[schemas.DirPhoneNumber], batches: dict[str, int], source: str, at: datetime
 ) -> set[str]:
     """Upsert a page of a DIR's attached numbers (`batches`: remote batch id → local pk); returns their ids."""
-    remotes = list(remotes)
+    # A row without an id or a number cannot be mirrored (nor told apart from the next one).
+    remotes = [r for r in remotes if r.id and r.phone_number]
     missing = {r.batch_id for r in remotes if r.batch_id and r.batch_id not in batches}
     if missing:
         batches = {
@@ -206,6 +207,12 @@ def numbers_apply_remote(
     existing = {n.remote_id: n for n in DirNumber.objects.select_for_update().filter(remote_id__in=wanted)}
     before = {rid: n.status for rid, n in existing.items()}
     creates, updates, fields = _upsert(DirNumber, existing, wanted, at=at, build=lambda rid, v: (rid, v))
+    if creates:
+        # A number removed and attached again has a new id on Telnyx: its earlier attachment is
+        # over, and must make way (one attached row per number and DIR) before the new one lands.
+        DirNumber.objects.filter(
+            dir=dir, removed_at=None, phone_number__in=[values["phone_number"] for _rid, values in creates]
+        ).exclude(remote_id__in=[rid for rid, _values in creates]).update(removed_at=at, synced_at=at)
     _insert_numbers(dir_id=dir.pk, new=creates, at=at)
     if updates:
         DirNumber.objects.bulk_update(updates, fields)

@@ -227,3 +227,50 @@ def test_sync_telnyx_command_and_scheduled_task(demo, team_a, sim):
     sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "^/v2/"})
     with pytest.raises(CommandError, match="1 account"):
         call_command("sync_telnyx", "--full", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_a_number_removed_and_added_again_is_mirrored_as_its_new_attachment(sim, connected):
+    """Telnyx gives a re-added number a new id: the old row is marked removed, the sync goes on."""
+    sim.inventory("+13125552000", "+13125552001")
+    enterprise = sim.activated_enterprise()
+    remote = sim.verified_dir(enterprise_id=enterprise["id"])
+    path = f"/v2/dir/{remote['id']}/phone_numbers"
+    body = {"phone_numbers": ["+13125552000", "+13125552001"], "documents": sim.loa()}
+    sim.ok("POST", path, status=201, json=body)
+    services.account_sync(account=connected, full=True)
+    first = DirNumber.objects.get(phone_number="+13125552000", removed_at=None)
+
+    sim.request("DELETE", path, json={"phone_numbers": ["+13125552000"]}).raise_for_status()
+    sim.ok("POST", path, status=201, json={"phone_numbers": ["+13125552000"], "documents": sim.loa()})
+    services.account_sync(account=connected, full=True)  # used to fail on the attached-row constraint
+
+    old, new = DirNumber.objects.filter(phone_number="+13125552000").order_by("pk")
+    assert (old.pk, old.removed_at is not None) == (first.pk, True)
+    assert new.remote_id != first.remote_id and new.removed_at is None
+    assert DirNumber.objects.get(phone_number="+13125552001", removed_at=None)  # untouched
+
+
+def test_rows_without_an_id_or_a_number_are_skipped():
+    """A malformed row from Telnyx is not mirrored under an empty id (nor breaks the page)."""
+    from datetime import UTC, datetime
+
+    from portal.accounts.models import Team
+    from portal.enterprises.models import Enterprise
+    from portal.numbers import mirror
+    from portal.telnyx import schemas
+
+    team = Team.objects.create(name="Rows", slug="rows")
+    enterprise = Enterprise.objects.create(team=team, remote_id="e-rows", legal_name="Rows LLC")
+    dir_ = Dir.objects.create(
+        team=team, enterprise=enterprise, remote_id="d-rows", display_name="R", status="verified"
+    )
+    page = [
+        schemas.DirPhoneNumber.from_dict({"phone_number": "+13125550001", "status": "verified"}),
+        schemas.DirPhoneNumber.from_dict({"id": "n-1", "status": "verified"}),
+        schemas.DirPhoneNumber.from_dict({"id": "n-2", "phone_number": "+13125550002", "status": "verified"}),
+    ]
+    seen = mirror.numbers_apply_remote(
+        dir=dir_, remotes=page, batches={}, source="sync", at=datetime.now(UTC)
+    )
+    assert seen == {"n-2"}
+    assert list(DirNumber.objects.values_list("remote_id", flat=True)) == ["n-2"]
