@@ -202,7 +202,7 @@ class TooManyNumbers(Exception):
 
 
 class NotACsv(Exception):
-    """A line longer than MAX_LINE bytes: this is not a list of phone numbers."""
+    """A line longer than MAX_LINE bytes, or malformed CSV: this is not a list of phone numbers."""
 
 
 MAX_LINE = 64 * 1024
@@ -218,7 +218,7 @@ def csv_numbers(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[st
     reader = csv.reader(lines)
     column: int | None = None
     found: list[str] = []
-    for row in reader:
+    for row in _rows(reader):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
@@ -233,6 +233,15 @@ def csv_numbers(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[st
             if len(found) > limit:
                 raise TooManyNumbers(limit)
     return found
+
+
+def _rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The reader's rows; a malformed CSV (an unterminated quote swallows the rest of the file into one
+    field larger than the csv module's limit) is NotACsv, not a 500."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise NotACsv(str(exc)) from exc
 
 
 def _phone_column(cells: list[str]) -> int | None:

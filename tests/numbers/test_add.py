@@ -342,6 +342,18 @@ def test_check_reads_a_csv_and_picked_numbers(verified, member_a, client_as):
     assert "+13125552001" in response.text
 
 
+@pytest.mark.parametrize("name", ["number_add_check", "number_add_submit"])
+def test_a_csv_with_an_unterminated_quote_is_an_inline_error(verified, member_a, client_as, name):
+    body = b'phone\n"' + (b"a" * 60_000 + b"\n") * 4
+    upload = SimpleUploadedFile("numbers.csv", body, "text/csv")
+    response = client_as(member_a).post(
+        url(name, verified), {"numbers": "", "csv": upload, "loa": verified.loa.pk}, headers=HX
+    )
+    assert response.status_code == 200
+    assert "does not look like a CSV" in response.text
+    assert AddRequest.objects.count() == 0
+
+
 def test_check_over_the_cap_says_so(verified, member_a, client_as):
     text = ",".join(numbers(2000, 1001))
     response = client_as(member_a).post(url("number_add_check", verified), {"numbers": text}, headers=HX)

@@ -162,6 +162,13 @@ def test_csv_that_is_not_a_list_of_numbers():
         checks.csv_numbers([b"x" * (checks.MAX_LINE + 10)])
 
 
+def test_csv_with_an_unterminated_quote_is_not_a_csv():
+    """The quote swallows the rest of the file into one field over the csv module's limit: not a 500."""
+    body = b'phone\n"' + (b"a" * 60_000 + b"\n") * 4
+    with pytest.raises(checks.NotACsv):
+        checks.csv_numbers(_csv(body.decode(), size=8192))
+
+
 # --- the service: mirror (three queries) and one inventory call
 
 
