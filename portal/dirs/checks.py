@@ -241,7 +241,10 @@ def _contains_term(text: str, terms: Iterable[str]) -> str | None:
 def _hostname(website: str) -> str:
     if website and "//" not in website:
         website = "//" + website
-    return (urlsplit(website).hostname or "").removeprefix("www.")
+    try:
+        return (urlsplit(website).hostname or "").removeprefix("www.")
+    except ValueError:  # e.g. "http://[x": not an address at all
+        return ""
 
 
 def _core_words(text: str) -> set[str]:
@@ -459,7 +462,10 @@ def _logo(raw: Any, documents: list[dict], stage: str) -> list[Finding]:
         return []
     field = "logo_url"
     f = []
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "https://[::1/logo.bmp": treated as not HTTPS at all
+        parts = urlsplit("")
     if parts.scheme != "https" or not parts.netloc:
         f.append(
             Finding(

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.dirs.models import Dir
+from portal.dirs.services import DOCUMENT_MAX, LOGO_MAX_INPUT
 from portal.enterprises.models import Enterprise
 
 SORT_CHOICES = [
@@ -118,6 +119,13 @@ class LogoForm(forms.Form):
         help_text=_("Filled in by an upload, or paste the https address of a 256×256 BMP you host."),
         widget=forms.TextInput(attrs={"placeholder": "https://…/logo.bmp", "spellcheck": "false"}),
     )
+
+    def clean_logo_file(self):
+        # Checked from the upload's size, before anything reads it into memory.
+        upload = self.cleaned_data.get("logo_file")
+        if upload and upload.size > LOGO_MAX_INPUT:
+            raise ValidationError(_("The image is larger than 5 MB; export a smaller one."))
+        return upload
 
 
 class DirForm(LogoForm):
@@ -273,6 +281,12 @@ class DocumentForm(forms.Form):
         self.dir = dir
         if dir.status != Dir.Status.VERIFIED:
             del self.fields["confirm_draft"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload.size > DOCUMENT_MAX:
+            raise ValidationError(_("The file is larger than 20 MB, the Documents API's limit."))
+        return upload
 
     def clean(self):
         data = super().clean()

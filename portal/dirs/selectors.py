@@ -58,6 +58,13 @@ def enterprise_choices(*, team: Team) -> QuerySet[Enterprise]:
     )
 
 
+def enterprise_choice_get(*, team: Team, pk: str) -> Enterprise | None:
+    """The enterprise a ?enterprise=<pk> link names, if a DIR may be created under it."""
+    if not (pk.isascii() and pk.isdigit()):  # "²".isdigit() is true, but int() refuses it
+        return None
+    return enterprise_choices(team=team).filter(pk=int(pk)).first()
+
+
 def logo_get(*, token) -> DirLogo:
     """A stored logo by its public token, or 404 (logos are public: anyone with the URL may fetch)."""
     return get_object_or_404(DirLogo.objects.only("bmp", "sha256", "created_at"), token=token)

@@ -473,7 +473,13 @@ def dir_claim_contest(
     """Contest an open infringement claim with notes, and record it in the activity log."""
     try:
         with telnyx.get_client(api_key=account.api_key) as api:
+            # The claim id comes from the browser: it must be a claim against this DIR, not merely
+            # one of the account's (the activity log names the DIR).
+            if api.claim_get(claim_id).dir_id != dir.remote_id:
+                raise ServiceError(_("This claim is not against this DIR."))
             claim = api.claim_contest(claim_id, notes)
+    except telnyx.NotFoundError as exc:
+        raise ServiceError(_("This claim is not against this DIR.")) from exc
     except telnyx.ApiValidationError as exc:
         item = exc.first
         # 422 points at contest_notes; a 400 (claim resolved) concerns the claim as a whole.

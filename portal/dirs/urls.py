@@ -30,7 +30,7 @@ urlpatterns += [
     ),
     path("t/<slug:team_slug>/dirs/<int:pk>/claims/", views.dir_claims, name="dir_claims"),
     path(
-        "t/<slug:team_slug>/dirs/<int:pk>/claims/<str:claim_id>/contest/",
+        "t/<slug:team_slug>/dirs/<int:pk>/claims/<uuid:claim_id>/contest/",
         views.dir_claim_contest,
         name="dir_claim_contest",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -122,11 +124,6 @@ def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | 
     return services.dir_update(dir=dir_, account=account, values=changes, user=request.user, request=request)
 
 
-def _preselected(enterprises, value: str):
-    """The enterprise named by ?enterprise=<pk>, if it is one of the choices."""
-    return enterprises.filter(pk=int(value)).first() if value.isdigit() else None
-
-
 def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
     """The create/edit page: GET shows it; POST validates, checks, saves and goes to the DIR."""
     account = _account_or_none(request)
@@ -156,7 +153,9 @@ def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
             else {
                 "webhook_url": services.webhook_url_for(account=account) if account else "",
                 # "Create DIR" on an enterprise's page comes with ?enterprise=<pk>.
-                "enterprise": _preselected(kwargs["enterprises"], request.GET.get("enterprise", "")),
+                "enterprise": selectors.enterprise_choice_get(
+                    team=request.team, pk=request.GET.get("enterprise", "")
+                ),
             }
         )
         form = DirForm(initial=initial, **kwargs)
@@ -185,20 +184,17 @@ def dir_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @team_view
 def logo_upload(request: HtmxHttpRequest) -> HttpResponse:
     """Convert an uploaded logo and answer with the preview and its new public address."""
-    form = LogoForm(files=request.FILES)
-    upload = request.FILES.get("logo_file")
-    if upload is None:
-        form = LogoForm(data={"logo_url": request.POST.get("logo_url", "")})
-        form.is_valid()
+    # The form checks the upload's size before anything reads it.
+    form = LogoForm(data={"logo_url": request.POST.get("logo_url", "")}, files=request.FILES)
+    if form.is_valid() and not form.cleaned_data["logo_file"]:
         form.add_error("logo_file", _("Choose an image to upload."))
-    else:
+    elif form.is_valid():
+        upload = form.cleaned_data["logo_file"]
         try:
             logo = services.logo_create(
                 team=request.team, data=upload.read(), filename=upload.name, user=request.user
             )
         except ServiceError as exc:
-            form = LogoForm(data={"logo_url": request.POST.get("logo_url", "")})
-            form.is_valid()
             form.add_error("logo_file", exc.message)
         else:
             form = LogoForm(initial={"logo_url": services.logo_public_url(logo=logo)})
@@ -472,9 +468,10 @@ def dir_claims(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @team_view
-def dir_claim_contest(request: HtmxHttpRequest, pk: int, claim_id: str) -> HttpResponse:
+def dir_claim_contest(request: HtmxHttpRequest, pk: int, claim_id: UUID) -> HttpResponse:
     """Contest a claim; on success the claims card reloads itself (dir-claims-changed)."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
+    claim_id = str(claim_id)
     form = ClaimContestForm(request.POST)
     account = account_selectors.telnyx_account_get(team=request.team)
     context = {"dir": dir_, "claim_id": claim_id, "contest_form": form}

@@ -295,7 +295,10 @@ def test_p9_no_logo_is_fine():
     assert run(logo_url=None) == []
 
 
-@pytest.mark.parametrize("url", ["http://cdn.acme.com/l.bmp", "ftp://cdn.acme.com/l.bmp", "https:///l.bmp"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://cdn.acme.com/l.bmp", "ftp://cdn.acme.com/l.bmp", "https:///l.bmp", "https://[::1/logo.bmp"],
+)
 def test_p9_logo_must_be_https(url):
     assert "P9" in codes(run(logo_url=url), "block", "logo_url")
 
@@ -379,6 +382,8 @@ def test_p10_free_mail_role_mailbox_and_foreign_domain_warn():
 
 def test_p10_subdomains_of_the_website_pass():
     assert run(authorizer_email="jane@mail.acmeplumbing.com") == []
+    # A website that is no address at all names no domain (and breaks nothing).
+    assert run(enterprise={**ENTERPRISE, "website": "http://[x"}, authorizer_email="jane@other.example") == []
     assert run(enterprise={**ENTERPRISE, "website": "acmeplumbing.com"}) == []
     assert run(enterprise={**ENTERPRISE, "website": ""}, authorizer_email="jane@other.example") == []
 

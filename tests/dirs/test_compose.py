@@ -239,7 +239,7 @@ def test_create_page_preselects_the_enterprise_it_was_opened_from(connected, ent
     url = reverse("dirs:dir_create", args=["acme"])
     page = client_as(member_a).get(f"{url}?enterprise={enterprise.pk}").text
     assert f'<option value="{enterprise.pk}" selected>' in page
-    for junk in ("abc", "999999", "-1"):  # not a choice: nothing preselected, and no error
+    for junk in ("abc", "999999", "-1", "²", "1e3"):  # not a choice: nothing preselected, and no error
         response = client_as(member_a).get(f"{url}?enterprise={junk}")
         assert response.status_code == 200
         assert f'<option value="{enterprise.pk}" selected>' not in response.text

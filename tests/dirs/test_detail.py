@@ -294,6 +294,26 @@ def test_contest_errors_are_inline(claimed, sim, client_as, member_a):
     assert not AuditEvent.objects.filter(verb="dir_claim_contested").exists()
 
 
+def test_a_claim_of_another_dir_cannot_be_contested_through_this_one(
+    claimed, make_dir, sim, client_as, member_a
+):
+    """The claim id comes from the browser: only a claim against this DIR may be contested here."""
+    _claimed_dir, claim = claimed
+    other, _ = make_dir("verified")
+    response = client_as(member_a).post(
+        url("dir_claim_contest", other, claim["id"]),
+        {"contest_notes": "We have used this name since 2009."},
+        **HX,
+    )
+    assert response.status_code == 200
+    assert "not against this DIR" in response.text
+    assert sim.ok("GET", f"/v2/infringement_claims/{claim['id']}")["data"]["status"] == "pending"
+    assert not AuditEvent.objects.filter(verb="dir_claim_contested").exists()
+    assert (
+        client_as(member_a).post(f"/t/acme/dirs/{other.pk}/claims/..%2F..%2Fdir/contest/").status_code == 404
+    )
+
+
 # --- numbers
 
 
@@ -324,7 +344,11 @@ def test_viewer_and_support_see_everything_but_cannot_act(make_dir, client_as, v
         assert 'id="dir-comment-form"' not in response.text
         assert client.post(url("dir_comment_create", dir_), {"content": "hi"}, **HX).status_code == 403
         assert (
-            client.post(url("dir_claim_contest", dir_, "x"), {"contest_notes": "x" * 20}).status_code == 403
+            client.post(
+                url("dir_claim_contest", dir_, "00000000-0000-4000-8000-000000000000"),
+                {"contest_notes": "x" * 20},
+            ).status_code
+            == 403
         )
 
 

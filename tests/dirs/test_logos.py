@@ -117,6 +117,25 @@ def test_upload_of_a_non_image_shows_an_inline_error(connected, client_as, membe
     assert not DirLogo.objects.exists()
 
 
+def test_an_oversized_upload_is_refused_from_its_size_without_being_read(
+    connected, client_as, member_a, monkeypatch
+):
+    """A 6 MB "logo" is refused by its declared size; nothing reads it into memory."""
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    def no_read(self, *args):
+        raise AssertionError("an oversized upload was read")
+
+    monkeypatch.setattr(TemporaryUploadedFile, "read", no_read)
+    big = SimpleUploadedFile("logo.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024), "image/png")
+    response = client_as(member_a).post(
+        reverse("dirs:logo_upload", args=["acme"]), {"logo_file": big}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "larger than 5 MB" in response.text
+    assert not DirLogo.objects.exists()
+
+
 def test_create_with_an_uploaded_logo_sends_its_public_url(connected, sim, client_as, member_a, settings):
     """Without JS the logo comes with the form; the simulator must accept the https public URL."""
     from portal.dirs.models import Dir
