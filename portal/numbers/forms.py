@@ -59,6 +59,13 @@ class NumberRemoveForm(NumberFilterForm):
     all_matching = forms.BooleanField(required=False)
     confirm = forms.BooleanField(required=False)
 
+    def clean_q(self) -> str:
+        q = self.cleaned_data["q"]
+        # The list searches digits only, so "abc" would match every number: never a removal's filter.
+        if q and not any(c.isdigit() for c in q):
+            raise ValidationError(_("Type at least one digit to search by."), code="no_digits")
+        return q
+
 
 # --- Add flow
 

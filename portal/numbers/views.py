@@ -171,14 +171,28 @@ def number_export(request: HtmxHttpRequest, dir_pk: int) -> StreamingHttpRespons
     return response
 
 
+def _filter_refusal(form) -> str:
+    problems = " ".join(
+        f"{form.fields[name].label or name}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+    return _(
+        "The filter is not valid, so nothing was removed. %(problems)s Reload the page and try again."
+    ) % {"problems": problems}
+
+
 @require_POST
 @team_view
 def number_remove(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     """Step 1 (no `confirm`): the confirmation with the exact count; step 2: remove and show the outcome."""
     dir_ = dir_selectors.dir_get(team=request.team, pk=dir_pk)
     form = NumberRemoveForm(request.POST)
+    if not form.is_valid():
+        # Unlike the list, never ignore a bad value here: without it "all matching" is the whole DIR.
+        context = {"dir": dir_, "form": form, "numbers": [], "error": _filter_refusal(form)}
+        return render(request, f"{NUMBER_LIST}#number-remove-form", context)
     filters = _filters(form)
-    data = getattr(form, "cleaned_data", {})
+    data = form.cleaned_data
     pks = None if data.get("all_matching") else data.get("numbers", [])
     numbers = selectors.dir_number_selection(dir=dir_, pks=pks, status=filters["status"], q=filters["q"])
     context = {"dir": dir_, "form": form, "numbers": numbers, "pks": pks, **filters}

@@ -281,3 +281,29 @@ def test_a_refusal_comes_back_into_the_modal(seeded, client_as, member_a):
     assert response.status_code == 200
     assert 'id="number-remove-error"' in response.text
     assert "being deleted" in response.text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"q": "1" * 33}, {"status": "bogus"}, {"q": "abc"}, {"numbers": "x"}],
+    ids=["q-too-long", "unknown-status", "q-without-digits", "bad-pk"],
+)
+def test_an_invalid_filter_is_refused_in_the_modal_and_removes_nothing(
+    seeded, client_as, member_a, calls, bad
+):
+    """A filter value the form rejects never widens "all matching" to every number of the DIR."""
+    dir_, numbers = seeded(3)
+    client = client_as(member_a)
+    for step in ({}, {"confirm": "1"}):
+        body = {"all_matching": "1", **bad, **step}
+        response = client.post(remove_url(dir_), body, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        assert "<html" not in response.text
+        assert 'id="number-remove-error"' in response.text
+        assert "nothing was removed" in response.text
+        assert 'id="number-remove-confirm"' not in response.text
+        assert "HX-Trigger" not in response
+    assert calls == []
+    assert not NumberRemoval.objects.exists()
+    assert attached(dir_) == set(numbers)
+    assert remote_attached(dir_) == set(numbers)
