@@ -9,7 +9,6 @@ import os
 import socket
 import time
 import uuid
-from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -439,6 +438,7 @@ def removal_run(*, removal: NumberRemoval) -> NumberRemoval:
 ADD_MAX_ATTEMPTS = 3  # POSTs per chunk, counting the ones a reconcile proved were not applied
 ADD_LEASE_SECONDS = 120
 ADD_LEASE_WAIT = 60.0  # how long a second add to the same DIR waits for the first to settle
+ADD_CLOCK_SKEW = timedelta(seconds=60)  # Telnyx's clock against ours, when matching a batch to a send
 INVENTORY_SEARCH_LIMIT = 50
 _add_sleep = time.sleep  # module-level so tests can make waits instant
 
@@ -675,7 +675,7 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
 def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
     request.state = AddRequest.State.SENDING
     request.attempts += 1
-    request.sent_at = timezone.now()
+    request.sent_at = request.sent_at or timezone.now()  # the first send: reconcile looks from there
     request.save(update_fields=["state", "attempts", "sent_at", "updated_at"])  # before the POST: see §6.2
     try:
         rows = api.numbers_add(request.dir.remote_id, request.numbers, request.documents)
@@ -817,28 +817,38 @@ def _add_settle_locally(request: AddRequest) -> bool:
 
 
 def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
-    """After a lost answer: did the add happen? Settle it if so (True); False means safe to send again."""
+    """After a lost answer: did the add happen? Settle it if so (True); False means safe to send again.
+
+    Reads the DIR's batches newest first and stops at the first one submitted before this request was
+    first sent (less ADD_CLOCK_SKEW): a page, whatever the size of the DIR. A batch is this add's when it
+    is new (not mirrored before the first send) and holds only this request's numbers (an add is atomic),
+    whatever its status: vetting may already have decided it (verified, unsuccessful) before this read.
+    """
+    first_sent = request.sent_at or request.created_at
+    cutoff = first_sent - ADD_CLOCK_SKEW
+    mine = set(request.numbers)
+    found: dict[str, telnyx.schemas.Batch] = {}
     try:
-        remote = list(api.number_iter(request.dir.remote_id))
+        for remote in api.batch_iter(request.dir.remote_id):  # newest first (CONTRACT.md §5.10.4)
+            if remote.submitted_at is not None and remote.submitted_at < cutoff:
+                break
+            members = {row.phone_number for row in remote.phone_numbers}
+            if members and members <= mine:
+                found[remote.batch_id] = remote
     except telnyx.TelnyxError as exc:
         # Still unknown: stay uncertain, never resend blind; a later run of the task settles it.
         request.state = AddRequest.State.UNCERTAIN
         request.outcome = {**request.outcome, "message": str(exc)}
         request.save(update_fields=["state", "outcome", "updated_at"])
         raise AddUncertain(request.pk) from exc
-    mine = set(request.numbers)
-    members: dict[str, list[str]] = defaultdict(list)
-    for row in remote:
-        if row.phone_number in mine and row.status not in READDABLE:
-            members[row.batch_id].append(row.phone_number)
-    sizes = Counter(row.batch_id for row in remote)
     known_before = set(
-        Batch.objects.filter(dir=request.dir, created_at__lt=request.created_at).values_list(
+        Batch.objects.filter(dir=request.dir, remote_id__in=found, created_at__lt=first_sent).values_list(
             "remote_id", flat=True
         )
     )
-    # A batch is this add's if it is new and holds only this request's numbers (an add is atomic).
-    candidates = [b for b, found in members.items() if b not in known_before and sizes[b] == len(found)]
+    candidates = sorted(
+        (b for b in found if b not in known_before), key=lambda b: -len(found[b].phone_numbers)
+    )
     if not candidates:
         return False
     claimed = dict(
@@ -846,7 +856,7 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
         .exclude(pk=request.pk)
         .values_list("batch_remote_id", "pk")
     )
-    attached = {n for b in candidates for n in members[b]}
+    attached = {row.phone_number for b in candidates for row in found[b].phone_numbers}
     missing = [n for n in request.numbers if n not in attached]
     errors = (
         [{"category": "not_attached", "code": "", "title": "", "detail": "", "phone_numbers": missing}]
@@ -868,10 +878,10 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
         )
         return True
     for extra in candidates[1:]:  # defensive: an atomic add never spreads over batches
-        _mirror_batch(api, request, extra)
+        _mirror_batch(request, found[extra])
     _add_accept(
         request,
-        api.batch_get(request.dir.remote_id, batch_id),
+        found[batch_id],
         state=AddRequest.State.RECONCILED,
         errors=errors,
         settled="reconciled",
@@ -880,15 +890,14 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
     return True
 
 
-def _mirror_batch(api: telnyx.TelnyxClient, request: AddRequest, batch_id: str) -> None:
-    remote = api.batch_get(request.dir.remote_id, batch_id)
+def _mirror_batch(request: AddRequest, remote: telnyx.schemas.Batch) -> None:
     at = timezone.now()
     with transaction.atomic():
         rows = mirror.batches_apply_remote(
             dir=request.dir, remotes=[remote], source=StatusChange.Source.USER, at=at
         )
         mirror.numbers_apply_remote(
-            dir=request.dir, remotes=remote.phone_numbers, batches={batch_id: rows[batch_id].pk},
+            dir=request.dir, remotes=remote.phone_numbers, batches={remote.batch_id: rows[remote.batch_id].pk},
             source=StatusChange.Source.USER, at=at,
         )  # fmt: skip
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from portal import telnyx
 from portal.numbers import services
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
 verified = addflow.verified  # the shared fixture
 
 ADD_PATH = r"^/v2/dir/[^/]+/phone_numbers$"
+BATCHES_PATH = r"/phone_number_batches$"
 
 
 class Recording(httpx.WSGITransport):
@@ -114,7 +117,7 @@ def test_503_before_commit_is_resent_once_and_done(verified, sim, transport):
     assert transport.posts() == 2
     assert request.attempts == 2
     assert len(remote_batches(verified)) == 1
-    assert ("GET", f"/v2/dir/{verified.remote_id}/phone_numbers") in transport.calls  # read before resending
+    assert ("GET", f"/v2/dir/{verified.remote_id}/phone_number_batches") in transport.calls  # read first
 
 
 def test_timeout_after_commit_is_reconciled(verified, connected, monkeypatch):
@@ -162,7 +165,7 @@ def test_unreadable_telnyx_leaves_it_uncertain_and_never_resends(verified, sim, 
         "POST",
         "/_sim/faults",
         201,
-        json={"kind": "error", "status": 503, "pattern": r"/phone_numbers$", "method": "GET", "count": 3},
+        json={"kind": "error", "status": 503, "pattern": BATCHES_PATH, "method": "GET", "count": 3},
     )
     request = add_request(verified, numbers(2000, 4))
     with pytest.raises(services.AddUncertain):
@@ -170,7 +173,7 @@ def test_unreadable_telnyx_leaves_it_uncertain_and_never_resends(verified, sim, 
     request.refresh_from_db()
     assert request.state == AddRequest.State.UNCERTAIN
     assert transport.posts() == 1
-    # Telnyx is readable again: the next run settles it from the DIR's numbers, still without a POST.
+    # Telnyx is readable again: the next run settles it from the DIR's batches, still without a POST.
     services.add_request_send(add_request_id=request.pk)
     request.refresh_from_db()
     assert request.state == AddRequest.State.RECONCILED
@@ -186,7 +189,7 @@ def test_task_reports_uncertain_instead_of_failing(verified, sim, transport):
         "POST",
         "/_sim/faults",
         201,
-        json={"kind": "error", "status": 503, "pattern": r"/phone_numbers$", "method": "GET"},
+        json={"kind": "error", "status": 503, "pattern": BATCHES_PATH, "method": "GET"},
     )
     request = add_request(verified, numbers(2000, 1))
     assert tasks.send_add_request(request.pk).startswith("uncertain")
@@ -214,6 +217,53 @@ def test_a_worker_that_died_before_the_post_reached_telnyx_is_resent(verified, s
     assert request.state == AddRequest.State.DONE
     assert transport.posts() == 1
     assert request.attempts == 2
+
+
+@pytest.mark.parametrize("decided", ["unsuccessful", "verified"])
+def test_a_lost_add_already_decided_by_vetting_is_reconciled_not_sent_again(
+    verified, sim, transport, decided
+):
+    """The lost POST did land, and vetting decided the batch before the read-back: still this add's batch."""
+    request = add_request(verified, numbers(2000, 3), state=AddRequest.State.UNCERTAIN, attempts=1)
+    body = sim.ok(
+        "POST",
+        f"/v2/dir/{verified.remote_id}/phone_numbers",
+        201,
+        json={"phone_numbers": request.numbers, "documents": request.documents},
+    )
+    batch_id = body["data"][0]["batch_id"]
+    sim.ok("POST", f"/_sim/batches/{batch_id}/transition", json={"to": decided})
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert request.batch_remote_id == batch_id
+    assert transport.posts() == 0
+    assert len(remote_batches(verified)) == 1
+    assert request.batch.status == decided
+
+
+def test_reconcile_reads_only_the_newest_batches_not_every_number(verified, sim, transport, monkeypatch):
+    """A DIR with many older batches: the read-back is one page of batches, newest first, no number list."""
+    monkeypatch.setattr("portal.telnyx.client.PAGE_SIZE", 5)  # 21 batches: 5 pages if it read them all
+    for start in range(2000, 2000 + 15 * 20, 15):  # 20 older batches, mirrored
+        sim.ok(
+            "POST",
+            f"/v2/dir/{verified.remote_id}/phone_numbers",
+            201,
+            json={"phone_numbers": numbers(start, 15), "documents": sim.loa()},
+        )
+    sim_models.Batch.objects.filter(dir_id=verified.remote_id).update(
+        submitted_at=timezone.now() - timedelta(days=1)
+    )
+    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    fault(sim, kind="drop_after_commit", status=502)
+    request = add_request(verified, numbers(2400, 2))
+    transport.calls.clear()
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    reads = [path for method, path in transport.calls if method == "GET"]
+    assert reads == [f"/v2/dir/{verified.remote_id}/phone_number_batches"]
 
 
 def test_reconcile_ignores_an_older_batch_of_the_same_numbers(verified, sim, transport):
