@@ -322,7 +322,9 @@ def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         url = reverse("dirs:dir_detail", args=[request.team.slug, dir_.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
-        return render(request, "dirs/_dir_actions.html#dir-delete-form", {"dir": dir_, "errors": errors})
+        number_total = sum(selectors.dir_number_counts(dir=dir_).values())
+        context = {"dir": dir_, "errors": errors, "number_total": number_total}
+        return render(request, "dirs/_dir_actions.html#dir-delete-form", context)
     for message in errors:
         messages.error(request, message)
     return redirect("dirs:dir_detail", request.team.slug, dir_.pk)

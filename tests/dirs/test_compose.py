@@ -346,12 +346,16 @@ def test_submit_page_submits_once_checks_pass(sim, make_dir, client_as, member_a
 def test_delete_refusal_is_shown_in_the_modal_fragment(sim, make_dir, client_as, member_a):
     dir_, remote = make_dir("verified")
     sim.ok("POST", f"/_sim/dir/{remote['id']}/claims", 201, json={})
+    from portal.numbers.models import DirNumber
+
+    DirNumber.objects.create(dir=dir_, remote_id="n-1", phone_number="+13125550100", status="verified")
     response = client_as(member_a).post(
         reverse("dirs:dir_delete", args=["acme", dir_.pk]), headers={"HX-Request": "true"}
     )
     assert response.status_code == 200
     assert "<html" not in response.text
     assert 'id="dir-delete-errors"' in response.text
+    assert "1 phone number is still attached" in response.text  # the modal keeps saying so
 
 
 def test_delete_from_the_modal_redirects_the_client(make_dir, client_as, member_a):
