@@ -106,6 +106,8 @@ class NumberRemoval(models.Model):
     not_removed = models.JSONField(default=list)  # [{phone_number, code, title, detail}]
     error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moved on every claim, chunk and hand-off: a RUNNING removal whose clock stops had its worker die.
+    progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

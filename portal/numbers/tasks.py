@@ -60,6 +60,11 @@ def run_removal(removal_id: int) -> str:
     return f"{removal.state}: {len(removal.removed)} removed, {len(removal.not_removed)} refused"
 
 
+def settle_removals() -> int:
+    """End the removals whose worker died, queue again the ones nobody started (a schedule runs this)."""
+    return services.removals_settle()
+
+
 # --- Add flow
 
 

@@ -12,7 +12,7 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules", stdout=io.StringIO())
     call_command("setup_schedules", stdout=io.StringIO())
     schedules = {s.name: s for s in Schedule.objects.all()}
-    assert len(schedules) == 3
+    assert len(schedules) == 4
     nightly = schedules["sync: full reconcile, nightly"]
     assert (nightly.func, nightly.kwargs, nightly.cron) == (
         "portal.numbers.tasks.sync_all",
@@ -27,4 +27,11 @@ def test_setup_schedules_is_idempotent(db):
         "portal.numbers.tasks.settle_add_requests",
         Schedule.MINUTES,
         5,
+    )
+    removals = schedules["numbers: settle stale removals, every 5 minutes"]
+    assert (removals.func, removals.schedule_type, removals.minutes, removals.repeats) == (
+        "portal.numbers.tasks.settle_removals",
+        Schedule.MINUTES,
+        5,
+        -1,
     )

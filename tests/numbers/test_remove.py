@@ -307,3 +307,159 @@ def test_an_invalid_filter_is_refused_in_the_modal_and_removes_nothing(
     assert not NumberRemoval.objects.exists()
     assert attached(dir_) == set(numbers)
     assert remote_attached(dir_) == set(numbers)
+
+
+# --- claim, unexpected errors, re-queue, the sweep
+
+
+def test_the_claim_is_compare_and_set_so_a_running_removal_is_never_run_twice(seeded, member_a, calls):
+    """Only a queued removal is claimed: a second worker holding the same id sends nothing."""
+    dir_, numbers = seeded(3)
+    removal = NumberRemoval.objects.create(
+        dir=dir_, requested_by=member_a, phone_numbers=numbers, chunks_total=1
+    )
+    NumberRemoval.objects.filter(pk=removal.pk).update(state=NumberRemoval.State.RUNNING)
+    assert removal.state == NumberRemoval.State.QUEUED  # the stale copy a second worker would hold
+    removal = services.removal_run(removal=removal)
+    assert calls == []
+    assert removal.state == NumberRemoval.State.RUNNING
+    assert attached(dir_) == set(numbers)
+
+
+def test_an_unexpected_meta_errors_item_ends_the_removal_as_failed(seeded, sim, member_a, monkeypatch):
+    """A 200 whose `meta.errors` has an unknown shape: what Telnyx removed is mirrored, the rest reported."""
+    from portal.telnyx import schemas
+
+    dir_, numbers = seeded(4)
+    original = TelnyxClient.numbers_remove
+
+    def odd(self, dir_id, phone_numbers):
+        result = original(self, dir_id, phone_numbers[:2])  # Telnyx detached only the first two
+        return schemas.RemoveResult(removed=result.removed, not_removed=("not an object",))
+
+    monkeypatch.setattr(TelnyxClient, "numbers_remove", odd)
+    refreshed = []
+    monkeypatch.setattr(services, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
+    removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    assert removal.state == NumberRemoval.State.FAILED
+    assert "could not read" in removal.error
+    assert removal.finished_at is not None
+    assert sorted(removal.removed) == numbers[:2]
+    assert removal.not_done == numbers[2:]
+    assert attached(dir_) == set(numbers[2:])  # the mirror is exactly what Telnyx removed
+    assert remote_attached(dir_) == set(numbers[2:])
+    assert refreshed == [dir_.pk]
+    assert AuditEvent.objects.get(verb="numbers_removed").details["removed"] == 2
+
+
+def test_any_exception_in_a_queued_run_ends_it_as_failed_after_the_chunks_it_sent(
+    seeded, member_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A bug or a dead dependency mid-run never leaves the removal RUNNING (the page would poll forever)."""
+    dir_, numbers = seeded(250)
+    original = TelnyxClient.numbers_remove
+    sent = []
+
+    def flaky(self, dir_id, phone_numbers):
+        sent.append(len(phone_numbers))
+        if len(sent) == 2:
+            raise RuntimeError("boom")
+        return original(self, dir_id, phone_numbers)
+
+    monkeypatch.setattr(TelnyxClient, "numbers_remove", flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    removal.refresh_from_db()
+    assert removal.state == NumberRemoval.State.FAILED
+    assert "unexpected error" in removal.error
+    assert removal.chunks_done == 1
+    assert removal.removed == numbers[:100]
+    assert attached(dir_) == set(numbers[100:])
+
+
+def test_a_big_removal_queues_itself_again_every_few_chunks(
+    seeded, member_a, calls, monkeypatch, django_capture_on_commit_callbacks
+):
+    """However many chunks, one task sends at most REMOVE_CHUNKS_PER_TASK of them (far below Q_TIMEOUT)."""
+    dir_, numbers = seeded(250)
+    monkeypatch.setattr(services, "REMOVE_CHUNKS_PER_TASK", 1)
+    runs = []
+    original = services.removal_run
+
+    def spy(*, removal):
+        runs.append(removal.chunks_done)
+        return original(removal=removal)
+
+    monkeypatch.setattr(services, "removal_run", spy)
+    with django_capture_on_commit_callbacks(execute=True):
+        removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
+    assert runs == [0, 1, 2]  # three tasks, each carrying on where the last one stopped
+    assert calls == [100, 100, 50]
+    removal.refresh_from_db()
+    assert (removal.state, removal.chunks_done, len(removal.removed)) == ("done", 3, 250)
+    assert AuditEvent.objects.filter(verb="numbers_removed").count() == 1
+
+
+def test_settle_removals_fails_a_stale_running_one_and_queues_a_stale_queued_one_again(
+    seeded, member_a, calls, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The sweep: no progress for 10 minutes means the worker died; a queued one nobody picked up is re-queued."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.numbers import tasks
+
+    dir_, numbers = seeded(4)
+    refreshed = []
+    monkeypatch.setattr(services, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
+    long_ago = timezone.now() - timedelta(minutes=11)
+
+    def make(state, at, chunk):
+        removal = NumberRemoval.objects.create(
+            dir=dir_, requested_by=member_a, phone_numbers=chunk, chunks_total=1, state=state
+        )
+        NumberRemoval.objects.filter(pk=removal.pk).update(progress_at=at, created_at=at or long_ago)
+        return removal
+
+    dead = make("running", long_ago, numbers[:1])
+    legacy = make("running", None, numbers[1:2])  # from before progress_at existed
+    alive = make("running", timezone.now() - timedelta(minutes=2), numbers[2:3])
+    forgotten = make("queued", long_ago, numbers[3:])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.settle_removals() == 3
+    for removal in (dead, legacy):
+        removal.refresh_from_db()
+        assert removal.state == NumberRemoval.State.FAILED
+        assert "interrupted" in removal.error
+        assert removal.finished_at is not None
+    alive.refresh_from_db()
+    assert alive.state == NumberRemoval.State.RUNNING
+    forgotten.refresh_from_db()
+    assert forgotten.state == NumberRemoval.State.DONE
+    assert forgotten.removed == numbers[3:]
+    assert calls == [1]  # only the forgotten one was sent; a stale RUNNING one is never re-sent
+    assert refreshed == [dir_.pk, dir_.pk]  # the dead workers' last chunk may have landed: re-read
+    assert AuditEvent.objects.filter(verb="numbers_removed").count() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.settle_removals() == 0  # idempotent
+
+
+def test_the_status_of_a_swept_removal_stops_polling(seeded, client_as, member_a):
+    """Once the sweep ends a dead removal, the numbers page's poller gets a final render and stops."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    dir_, numbers = seeded(1)
+    removal = NumberRemoval.objects.create(
+        dir=dir_, requested_by=member_a, phone_numbers=numbers, chunks_total=1, state="running"
+    )
+    NumberRemoval.objects.filter(pk=removal.pk).update(progress_at=timezone.now() - timedelta(minutes=11))
+    status_url = reverse("numbers:removal_status", args=["acme", dir_.pk, removal.pk])
+    assert 'hx-trigger="every 2s"' in client_as(member_a).get(status_url).text
+    services.removals_settle()
+    response = client_as(member_a).get(status_url, {"shown": "running"}, headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 2s"' not in response.text
+    assert 'data-testid="removal-error"' in response.text
+    assert json.loads(response["HX-Trigger"]) == {"numbers-changed": {}}

@@ -24,6 +24,15 @@ SCHEDULES = [
         "minutes": 5,
     },
     {
+        # A removal whose worker died (no progress for 10 minutes) is ended as failed, never re-sent;
+        # a queued one nobody picked up is queued again. Either way the numbers page stops polling.
+        "name": "numbers: settle stale removals, every 5 minutes",
+        "func": "portal.numbers.tasks.settle_removals",
+        "kwargs": "",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+    },
+    {
         # https://crontab.guru/#15_3_*_*_*
         "name": "sync: full reconcile, nightly",
         "func": "portal.numbers.tasks.sync_all",
