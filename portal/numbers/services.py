@@ -756,10 +756,16 @@ def inventory_search(*, team, digits: str) -> list[dict]:
 
 @contextmanager
 def _dir_add_lease(dir_id: int):
-    """Serialize adds per DIR (on any database): the second waits, then sees what the first attached."""
+    """Serialize adds per DIR (on any database); yields `renew`, called before each step (a POST, a read-back).
+
+    Renewing keeps the lease for as long as the sender is alive, however many steps it takes; a crashed
+    sender's lease simply expires. Correctness does not rest on it: every state change of an AddRequest
+    is a compare-and-set (see _add_update), so a second worker can never undo or repeat the first's step.
+    """
+    key = f"add:dir:{dir_id}"
     deadline = time.monotonic() + ADD_LEASE_WAIT
     while True:
-        held = lease(f"add:dir:{dir_id}", seconds=ADD_LEASE_SECONDS)
+        held = lease(key, seconds=ADD_LEASE_SECONDS)
         try:
             held.__enter__()
         except SyncBusy:
@@ -768,8 +774,15 @@ def _dir_add_lease(dir_id: int):
             _add_sleep(0.05)
             continue
         break
+    holder = SyncLease.objects.filter(key=key).values_list("holder", flat=True).first()
+
+    def renew() -> None:
+        expires = timezone.now() + timedelta(seconds=ADD_LEASE_SECONDS)
+        if not SyncLease.objects.filter(key=key, holder=holder).update(expires_at=expires):
+            raise SyncBusy(key)  # ours expired and another sender took it over: stop here
+
     try:
-        yield
+        yield renew
     finally:
         held.__exit__(None, None, None)
 
@@ -783,9 +796,10 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
         account = _account_for(request.team_id)
     except ServiceError as exc:
         return _add_finish(request, AddRequest.State.FAILED, message=exc.message)
-    with _dir_add_lease(request.dir_id), telnyx.get_client(api_key=account.api_key) as api:
+    with _dir_add_lease(request.dir_id) as renew, telnyx.get_client(api_key=account.api_key) as api:
         request.refresh_from_db()
         while request.is_open:
+            renew()
             if request.state in (AddRequest.State.SENDING, AddRequest.State.UNCERTAIN):
                 # An earlier POST's outcome is unknown (lost answer or dead worker): read, don't resend.
                 if _add_reconcile(api, request):
@@ -800,24 +814,26 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
 
 
 def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
-    request.state = AddRequest.State.SENDING
-    request.attempts += 1
-    request.sent_at = request.sent_at or timezone.now()  # the first send: reconcile looks from there
-    request.save(update_fields=["state", "attempts", "sent_at", "updated_at"])  # before the POST: see §6.2
+    _add_update(  # before the POST: see §6.2
+        request,
+        state=AddRequest.State.SENDING,
+        attempts=request.attempts + 1,
+        sent_at=request.sent_at or timezone.now(),  # the first send: reconcile looks from there
+    )
     try:
         rows = api.numbers_add(request.dir.remote_id, request.numbers, request.documents)
     except (telnyx.ApiValidationError, telnyx.ConflictError) as exc:
         _add_finish(request, AddRequest.State.REFUSED, message=exc.message, errors=_add_errors(exc))
     except telnyx.RateLimitError as exc:
         # Refused before it was processed: nothing was written, so it is safe to send again.
-        request.state = AddRequest.State.PENDING
-        request.outcome = {**request.outcome, "message": exc.message}
-        request.save(update_fields=["state", "outcome", "updated_at"])
+        _add_update(
+            request, state=AddRequest.State.PENDING, outcome={**request.outcome, "message": exc.message}
+        )
         _add_sleep(min(exc.retry_after or 1.0, 10.0))
     except (telnyx.TransportError, telnyx.ServerError) as exc:
-        request.state = AddRequest.State.UNCERTAIN
-        request.outcome = {**request.outcome, "message": str(exc)}
-        request.save(update_fields=["state", "outcome", "updated_at"])
+        _add_update(
+            request, state=AddRequest.State.UNCERTAIN, outcome={**request.outcome, "message": str(exc)}
+        )
     except telnyx.TelnyxError as exc:  # 401, 403, 404: not about the numbers, and not settled by retrying
         _add_finish(request, AddRequest.State.FAILED, message=exc.message)
     else:
@@ -863,6 +879,9 @@ def _add_accept(
     """Mirror an attached batch at once (with the user's timeline row), settle the request, audit."""
     at = timezone.now()
     with transaction.atomic():
+        # Settle it first: the compare-and-set holds the row, so a second worker settling the same
+        # request waits, then finds it settled and rolls back (no second timeline row or audit).
+        _add_finish(request, state, errors=errors, batch_remote_id=remote.batch_id, **outcome)
         rows = mirror.batches_apply_remote(
             dir=request.dir, remotes=[remote], source=StatusChange.Source.USER, at=at
         )
@@ -875,8 +894,8 @@ def _add_accept(
             at=at,
         )
         mirror.batch_created_record(batch=batch)
-        request.batch, request.batch_remote_id = batch, remote.batch_id
-        _add_finish(request, state, errors=errors, batch_id=remote.batch_id, **outcome)
+        AddRequest.objects.filter(pk=request.pk).update(batch=batch)
+        request.batch = batch
         audit_record(
             verb="numbers_added",
             actor=request.requested_by,
@@ -891,17 +910,51 @@ def _add_accept(
         )
 
 
-def _add_finish(request: AddRequest, state: str, *, message: str = "", errors=None, **outcome) -> AddRequest:
-    request.state = state
-    request.outcome = {
-        **{k: v for k, v in request.outcome.items() if k != "message"},
-        **outcome,
-        "errors": errors or [],
-        "message": message,
-        "attempts": request.attempts,
+class AddSuperseded(Exception):
+    """Another worker moved this request on meanwhile (compare-and-set lost): this one stops, changing nothing."""
+
+
+def _add_update(request: AddRequest, **changes) -> None:
+    """Change the request only if nobody did since it was read: compare-and-set on (state, attempts).
+
+    Every state transition goes through here, and writes only the fields it changes, so a late worker
+    (its lease ran out during a slow read-back) can neither overwrite `done` nor send a chunk again.
+    """
+    changes["updated_at"] = timezone.now()
+    won = AddRequest.objects.filter(pk=request.pk, state=request.state, attempts=request.attempts).update(
+        **changes
+    )
+    if not won:
+        raise AddSuperseded(request.pk)
+    for name, value in changes.items():
+        setattr(request, name, value)
+
+
+def _add_finish(
+    request: AddRequest,
+    state: str,
+    *,
+    message: str = "",
+    errors=None,
+    batch: Batch | None = None,
+    batch_remote_id: str = "",
+    **outcome,
+) -> AddRequest:
+    changes = {
+        "state": state,
+        "outcome": {
+            **{k: v for k, v in request.outcome.items() if k != "message"},
+            **outcome,
+            **({"batch_id": batch_remote_id} if batch_remote_id else {}),
+            "errors": errors or [],
+            "message": message,
+            "attempts": request.attempts,
+        },
+        "finished_at": timezone.now(),
     }
-    request.finished_at = timezone.now()
-    request.save()
+    if batch_remote_id:
+        changes.update(batch_remote_id=batch_remote_id, **({"batch": batch} if batch is not None else {}))
+    _add_update(request, **changes)
     return request
 
 
@@ -917,17 +970,15 @@ def _add_settle_locally(request: AddRequest) -> bool:
     batches = set(attached.values())
     other = AddRequest.objects.filter(dir=request.dir, batch_id__in=batches).exclude(pk=request.pk).first()
     if set(attached) == set(request.numbers) and len(batches) == 1:
-        request.batch_id = batches.pop()
-        request.batch_remote_id = (
-            Batch.objects.filter(pk=request.batch_id).values_list("remote_id", flat=True).first() or ""
-        )
+        batch = Batch.objects.filter(pk=batches.pop()).first()
         _add_finish(
             request,
             AddRequest.State.RECONCILED,
             message=_("Already attached by another request; nothing was sent."),
             settled="another_request",
             other_request=other.pk if other else None,
-            batch_id=request.batch_remote_id,
+            batch=batch,
+            batch_remote_id=batch.remote_id if batch else "",
         )
         return True
     errors = [
@@ -964,9 +1015,9 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
                 found[remote.batch_id] = remote
     except telnyx.TelnyxError as exc:
         # Still unknown: stay uncertain, never resend blind; a later run of the task settles it.
-        request.state = AddRequest.State.UNCERTAIN
-        request.outcome = {**request.outcome, "message": str(exc)}
-        request.save(update_fields=["state", "outcome", "updated_at"])
+        _add_update(
+            request, state=AddRequest.State.UNCERTAIN, outcome={**request.outcome, "message": str(exc)}
+        )
         raise AddUncertain(request.pk) from exc
     known_before = set(
         Batch.objects.filter(dir=request.dir, remote_id__in=found, created_at__lt=first_sent).values_list(
@@ -992,8 +1043,6 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
     )
     batch_id = candidates[0]
     if batch_id in claimed:
-        request.batch = Batch.objects.filter(remote_id=batch_id).first()
-        request.batch_remote_id = batch_id
         _add_finish(
             request,
             AddRequest.State.RECONCILED,
@@ -1001,7 +1050,8 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
             errors=errors,
             settled="another_request",
             other_request=claimed[batch_id],
-            batch_id=batch_id,
+            batch=Batch.objects.filter(remote_id=batch_id).first(),
+            batch_remote_id=batch_id,
         )
         return True
     for extra in candidates[1:]:  # defensive: an atomic add never spreads over batches

@@ -76,6 +76,8 @@ def send_add_request(add_request_id: int) -> str:
         return "busy: another add to this DIR is still being sent; settled later"
     except services.AddUncertain:
         return "uncertain: Telnyx could not be read; settled later"
+    except services.AddSuperseded:
+        return "superseded: another worker moved this chunk on meanwhile"
     return request.state if request is not None else "gone"
 
 

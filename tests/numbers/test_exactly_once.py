@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from portal import telnyx
 from portal.numbers import services
-from portal.numbers.models import AddRequest, Batch, DirNumber, StatusChange
+from portal.numbers.models import AddRequest, Batch, DirNumber, StatusChange, SyncLease
 from portal.simulator import models as sim_models
 from portal.simulator.middleware import ConnectionDropped
 from portal.simulator.wsgi import SimulatorHandler
@@ -318,6 +318,72 @@ def test_the_reconciled_batch_lands_once_in_the_timeline(verified, sim, transpor
     services.account_sync(account=verified.dir.team.telnyx_account, full=True)
     rows = StatusChange.objects.filter(entity_type=StatusChange.Entity.BATCH, entity_id=request.batch_id)
     assert [(r.from_status, r.to_status, r.source) for r in rows] == [("", "submitted", "user")]
+
+
+def test_a_late_worker_whose_lease_ran_out_changes_nothing(verified, sim, transport, monkeypatch):
+    """Worker A's read-back outlives its lease; the settle job re-queues the chunk and worker B settles it.
+    When A's read-back finally returns, its compare-and-set fails: no second settle, timeline row or audit."""
+    from portal.core.models import AuditEvent
+    from portal.numbers import tasks
+
+    fault(sim, kind="drop_after_commit", status=502)
+    request = add_request(verified, numbers(2000, 2))
+    results: list[str] = []
+    handle = transport.handle_request
+
+    def slow_read_back(http_request):
+        if http_request.url.path.endswith("/phone_number_batches") and not results:
+            results.append("B started")
+            SyncLease.objects.filter(key=f"add:dir:{verified.dir.pk}").update(
+                expires_at=timezone.now() - timedelta(seconds=1)
+            )
+            results.append(tasks.send_add_request(request.pk))  # worker B, after the lease ran out
+        return handle(http_request)
+
+    monkeypatch.setattr(transport, "handle_request", slow_read_back)
+    results.append(tasks.send_add_request(request.pk))  # worker A
+    assert results[1] == AddRequest.State.RECONCILED
+    assert results[2].startswith("superseded")
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert transport.posts() == 1
+    assert AuditEvent.objects.filter(verb="numbers_added").count() == 1
+    rows = StatusChange.objects.filter(entity_type=StatusChange.Entity.BATCH, entity_id=request.batch_id)
+    assert rows.count() == 1
+
+
+def test_a_finished_request_is_never_overwritten_by_a_stale_copy(verified, sim, transport):
+    """Every transition is a compare-and-set on (state, attempts): a stale in-memory copy cannot undo `done`."""
+    request = add_request(verified, numbers(2000, 2))
+    stale = AddRequest.objects.get(pk=request.pk)
+    services.add_request_send(add_request_id=request.pk)
+    stale.state, stale.attempts = AddRequest.State.SENDING, 1  # what a slow worker last saw
+    with pytest.raises(services.AddSuperseded):
+        services._add_finish(stale, AddRequest.State.FAILED, message="late")
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.DONE
+    assert request.outcome["message"] == ""
+
+
+def test_the_lease_is_renewed_before_each_send(verified, sim, transport, monkeypatch):
+    """However long the steps take, the sender keeps its DIR's lease (renewed before each POST)."""
+    fault(sim, kind="error", status=503)
+    request = add_request(verified, numbers(2000, 2))
+    seen: list = []
+    handle = transport.handle_request
+
+    def watch(http_request):
+        if http_request.method == "POST":
+            seen.append(SyncLease.objects.get(key=f"add:dir:{verified.dir.pk}").expires_at)
+            SyncLease.objects.filter(key=f"add:dir:{verified.dir.pk}").update(
+                expires_at=timezone.now() + timedelta(seconds=1)  # as if the step took almost all of it
+            )
+        return handle(http_request)
+
+    monkeypatch.setattr(transport, "handle_request", watch)
+    services.add_request_send(add_request_id=request.pk)
+    assert len(seen) == 2
+    assert seen[1] > timezone.now() + timedelta(seconds=services.ADD_LEASE_SECONDS - 30)
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "simulator"])
