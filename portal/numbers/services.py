@@ -565,6 +565,7 @@ def removals_settle(*, stale_after: timedelta = REMOVE_STALE_AFTER) -> int:
 ADD_MAX_ATTEMPTS = 3  # POSTs per chunk, counting the ones a reconcile proved were not applied
 ADD_LEASE_SECONDS = 120
 ADD_LEASE_WAIT = 60.0  # how long a second add to the same DIR waits for the first to settle
+ADD_READBACK_DELAY = 2.0  # seconds after a lost answer before reading back: Telnyx may still be writing
 ADD_CLOCK_SKEW = timedelta(seconds=60)  # Telnyx's clock against ours, when matching a batch to a send
 INVENTORY_SEARCH_LIMIT = 50
 _add_sleep = time.sleep  # module-level so tests can make waits instant
@@ -802,6 +803,7 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
             renew()
             if request.state in (AddRequest.State.SENDING, AddRequest.State.UNCERTAIN):
                 # An earlier POST's outcome is unknown (lost answer or dead worker): read, don't resend.
+                _add_readback_wait(request)
                 if _add_reconcile(api, request):
                     break
             elif _add_settle_locally(request):
@@ -823,7 +825,14 @@ def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
     try:
         rows = api.numbers_add(request.dir.remote_id, request.numbers, request.documents)
     except (telnyx.ApiValidationError, telnyx.ConflictError) as exc:
-        _add_finish(request, AddRequest.State.REFUSED, message=exc.message, errors=_add_errors(exc))
+        errors = _add_errors(exc)
+        if request.attempts > 1 and _attached_here_only(request, errors):
+            # A resend refused as "already attached to this DIR", all of it: the earlier POST landed
+            # after its answer was lost (and after the read-back). Read again and settle from it.
+            _add_sleep(ADD_READBACK_DELAY)
+            if _add_reconcile(api, request, late=True):
+                return
+        _add_finish(request, AddRequest.State.REFUSED, message=exc.message, errors=errors)
     except telnyx.RateLimitError as exc:
         # Refused before it was processed: nothing was written, so it is safe to send again.
         _add_update(
@@ -838,6 +847,22 @@ def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
         _add_finish(request, AddRequest.State.FAILED, message=exc.message)
     else:
         _add_accept(request, _batch_of(request, rows), state=AddRequest.State.DONE)
+
+
+def _add_readback_wait(request: AddRequest) -> None:
+    """Give Telnyx ADD_READBACK_DELAY after the lost answer before reading (no wait for an old one)."""
+    waited = (timezone.now() - request.updated_at).total_seconds()
+    if waited < ADD_READBACK_DELAY:
+        _add_sleep(ADD_READBACK_DELAY - waited)
+
+
+def _attached_here_only(request: AddRequest, errors: list[dict]) -> bool:
+    named = {n for e in errors for n in e["phone_numbers"]}
+    return (
+        bool(errors)
+        and all(e["category"] == "already_attached_to_this_dir" for e in errors)
+        and (named >= set(request.numbers))
+    )
 
 
 def _add_errors(exc: telnyx.TelnyxError) -> list[dict]:
@@ -994,7 +1019,7 @@ def _add_settle_locally(request: AddRequest) -> bool:
     return True
 
 
-def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
+def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest, *, late: bool = False) -> bool:
     """After a lost answer: did the add happen? Settle it if so (True); False means safe to send again.
 
     Reads the DIR's batches newest first and stops at the first one submitted before this request was
@@ -1061,8 +1086,12 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest) -> bool:
         found[batch_id],
         state=AddRequest.State.RECONCILED,
         errors=errors,
-        settled="reconciled",
-        message=_("Telnyx's answer was lost; reading the DIR back showed the numbers attached."),
+        settled="reconciled_after_resend" if late else "reconciled",
+        message=_(
+            "Telnyx's answer was lost and the first send landed late; the DIR showed the numbers attached."
+        )
+        if late
+        else _("Telnyx's answer was lost; reading the DIR back showed the numbers attached."),
     )
     return True
 

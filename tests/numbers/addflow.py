@@ -38,8 +38,9 @@ def loa_upload(team, user=None, content: bytes = PDF, name: str = "loa.pdf") -> 
 
 
 @pytest.fixture
-def verified(connected, sim, team_a) -> Verified:
+def verified(connected, sim, team_a, monkeypatch) -> Verified:
     """A verified DIR (and a second one) of team_a, mirrored; 1,200 inventory numbers from +13125552000."""
+    monkeypatch.setattr(services, "ADD_READBACK_DELAY", 0.0)  # no real wait before a read-back
     inventory = numbers(2000, 1200)
     for start in range(0, len(inventory), 500):
         sim.inventory(*inventory[start : start + 500])

@@ -386,6 +386,108 @@ def test_the_lease_is_renewed_before_each_send(verified, sim, transport, monkeyp
     assert seen[1] > timezone.now() + timedelta(seconds=services.ADD_LEASE_SECONDS - 30)
 
 
+class LateFirstPost(Recording):
+    """Realistic timing: the client times out on the first add, which Telnyx commits only later.
+
+    `lands` says when the held POST is applied: "after_read" (once the read-back has run, just before
+    the resend reaches Telnyx) or "before_read" (at once, then `then` runs, e.g. vetting decides it).
+    """
+
+    def __init__(self, *, lands: str, then=None) -> None:
+        super().__init__()
+        self.lands, self.then = lands, then
+        self.held: httpx.Request | None = None
+        self.first_batch: str | None = None
+
+    def _land(self) -> None:
+        held, self.held = self.held, None
+        response = httpx.WSGITransport.handle_request(self, held)
+        response.read()
+        self.first_batch = response.json()["data"][0]["batch_id"]
+        if self.then:
+            self.then(self.first_batch)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        is_add = request.method == "POST" and request.url.path.endswith("/phone_numbers")
+        if is_add and self.held is None and self.first_batch is None:
+            self.calls.append((request.method, request.url.path))
+            self.held = request
+            if self.lands == "before_read":
+                self._land()
+            raise httpx.ReadTimeout("timed out reading", request=request)
+        if is_add and self.held is not None:
+            self._land()  # the first POST lands between the read-back and the resend
+        return super().handle_request(request)
+
+
+def test_a_resend_refused_as_already_attached_settles_from_the_late_first_post(verified, sim, monkeypatch):
+    """The read-back ran while Telnyx was still writing the first POST; the resend is refused as
+    "already attached to this DIR": that is the first POST's batch, so the chunk is settled, not refused."""
+    late = LateFirstPost(lands="after_read")
+    monkeypatch.setattr(telnyx, "TRANSPORT", late)
+    request = add_request(verified, numbers(2000, 3))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert request.outcome["settled"] == "reconciled_after_resend"
+    assert request.batch_remote_id == late.first_batch
+    assert request.attempts == 2
+    assert late.posts() == 2
+    assert len(remote_batches(verified)) == 1
+    local = DirNumber.objects.filter(dir=verified.dir, batch=request.batch, removed_at=None)
+    assert local.count() == 3
+
+
+def test_a_first_send_refused_as_already_attached_is_still_refused(verified, sim, transport):
+    """Only a resend is read back on "already attached here": a first send's refusal is the user's to see."""
+    sim.ok(
+        "POST",
+        f"/v2/dir/{verified.remote_id}/phone_numbers",
+        201,
+        json={"phone_numbers": numbers(2000, 2), "documents": sim.loa()},
+    )
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.REFUSED
+    assert request.outcome["errors"][0]["category"] == "already_attached_to_this_dir"
+
+
+@pytest.mark.parametrize("decided", ["unsuccessful", "verified"])
+def test_a_timed_out_post_decided_before_the_read_back_is_reconciled(verified, sim, monkeypatch, decided):
+    """The POST completes after the client timed out, and vetting decides the batch before the read-back."""
+
+    def decide(batch_id: str) -> None:
+        sim.ok("POST", f"/_sim/batches/{batch_id}/transition", json={"to": decided})
+
+    late = LateFirstPost(lands="before_read", then=decide)
+    monkeypatch.setattr(telnyx, "TRANSPORT", late)
+    request = add_request(verified, numbers(2000, 4))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.RECONCILED
+    assert request.batch_remote_id == late.first_batch
+    assert late.posts() == 1
+    assert len(remote_batches(verified)) == 1
+    assert request.batch.status == decided
+
+
+def test_the_read_back_waits_after_a_lost_answer_only(verified, sim, transport, monkeypatch):
+    """ADD_READBACK_DELAY: a fresh lost answer waits before reading; a long-dead worker's does not."""
+    waits: list[float] = []
+    monkeypatch.setattr(services, "_add_sleep", waits.append)
+    monkeypatch.setattr(services, "ADD_READBACK_DELAY", 2.0)
+    fault(sim, kind="drop_after_commit", status=502)
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    assert len(waits) == 1 and 1.0 < waits[0] <= 2.0
+    waits.clear()
+    old = add_request(verified, numbers(2010, 2), state=AddRequest.State.SENDING, attempts=1)
+    AddRequest.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+    services.add_request_send(add_request_id=old.pk)
+    assert waits == []
+
+
 @pytest.mark.django_db(transaction=True, databases=["default", "simulator"])
 def test_two_concurrent_adds_of_the_same_numbers_create_one_batch(verified, sim, transport):
     """Two users, same numbers, same moment: one batch; the other request settles without sending."""
