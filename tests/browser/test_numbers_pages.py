@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 
@@ -10,11 +11,14 @@ import pytest
 from playwright.sync_api import expect
 
 from portal import telnyx
-from portal.accounts.models import TelnyxAccount
+from portal.accounts.models import Role, TelnyxAccount
 from portal.dirs.models import Dir
 from portal.numbers import services
 from portal.numbers.models import Batch, DirNumber
+from portal.numbers.views import EXPORT_HEADER
+from portal.simulator import models as sim_models
 from portal.simulator.wsgi import SimulatorHandler
+from tests.conftest import make_member
 from tests.simulator.conftest import Sim
 
 pytestmark = [
@@ -117,4 +121,122 @@ def test_batch_pages_show_counts_and_reasons(page, live_server, demo, numbers_di
     expect(page.locator("#batch-status")).not_to_have_attribute("hx-trigger", "every 5s")
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/batch-detail.png", full_page=True)
+    assert console_errors == []
+
+
+@pytest.fixture
+def many_numbers_dir(demo, settings, monkeypatch):
+    """Acme's verified DIR on the simulator with 130 numbers (more than one DELETE of 100), mirrored."""
+    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
+    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
+    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
+    ) as http:
+        sim = Sim(http, http.post("/_sim/accounts", json={"name": "Acme"}).json()["data"])
+        remote = sim.verified_dir(display_name="Acme Health")
+        numbers = [f"+1312558{n:04}" for n in range(130)]
+        sim.inventory(*numbers)
+        loa = sim.loa()
+        for start in range(0, len(numbers), 15):
+            body = {"phone_numbers": numbers[start : start + 15], "documents": loa}
+            sim.ok("POST", f"/v2/dir/{remote['id']}/phone_numbers", 201, json=body)
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    services.account_sync(account=account, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+    assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 130
+    return dir_, numbers
+
+
+def test_remove_all_matching_runs_queued_with_a_progress_bar_to_the_end(
+    page, live_server, demo, many_numbers_dir, sign_in, console_errors, monkeypatch
+):
+    dir_, numbers = many_numbers_dir
+    # One chunk per task, so the run also goes through the task re-queueing itself.
+    monkeypatch.setattr(services, "REMOVE_CHUNKS_PER_TASK", 1)
+    sign_in("max@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/")
+    remove_all = page.locator("#remove-all-matching")
+    expect(remove_all).to_have_text(re.compile(r"Remove all 130 matching numbers"))
+    remove_all.click()
+    modal = page.locator("#number-remove-modal")
+    expect(modal.get_by_role("heading")).to_have_text(re.compile(r"Remove 130 numbers from “Acme Health”\?"))
+    expect(modal).to_contain_text("These are all 130 numbers matching the current filter")
+    expect(modal).to_contain_text("runs in the background, chunk by chunk")
+    modal.locator("#number-remove-confirm").click()
+
+    # The answer is the queued removal's progress; it polls itself (every 2 s) until the last chunk.
+    expect(modal.get_by_test_id("removal-progress")).to_contain_text("of 2 chunks sent")
+    progress = modal.locator("progress")
+    expect(progress).to_have_attribute("max", "2")
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/numbers-remove-progress.png")
+    expect(modal).to_contain_text("All 130 numbers were removed.", timeout=10_000)
+    expect(progress).to_have_count(0)
+    expect(modal.locator(".removal-status")).to_have_attribute("data-state", "done")
+    expect(modal.locator(".removal-status")).not_to_have_attribute("hx-trigger", re.compile("every"))
+    modal.locator("#removal-close").click()
+    # The table re-read itself when the poller saw the end.
+    expect(page.locator("#number-results")).to_contain_text("No numbers match")
+    assert not DirNumber.objects.filter(dir=dir_, removed_at=None).exists()
+    assert not sim_models.DirPhoneNumber.objects.filter(dir_id=dir_.remote_id, removed_at=None).exists()
+    assert console_errors == []
+
+
+def test_csv_export_link_downloads_the_filtered_list(
+    page, live_server, demo, numbers_dir, sign_in, console_errors
+):
+    dir_, numbers = numbers_dir
+    sign_in("max@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/")
+    page.get_by_test_id("pill-verified").check(force=True)
+    expect(page).to_have_url(re.compile(r"status=verified"))
+    page.locator("#id_q").press_sequentially("557001")  # typing searches (keyup): +13125570010 … 0019
+    expect(page).to_have_url(re.compile(r"q=557001"))
+    export = page.locator("#number-export")
+    expect(export).to_have_attribute(
+        "href", re.compile(r"status=verified.*q=557001|q=557001.*status=verified")
+    )
+    with page.expect_download() as download_info:
+        export.click()
+    download = download_info.value
+    assert download.suggested_filename == f"dir-{dir_.pk}-numbers-verified.csv"
+    with open(download.path(), newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == EXPORT_HEADER
+    # 0010–0019 are in the two verified batches; 0017 was rejected (unsuccessful): nine rows.
+    assert [row[0] for row in rows[1:]] == [n for n in numbers[10:20] if n != numbers[17]]
+    assert {row[1] for row in rows[1:]} == {"verified"}
+    assert all(row[2] and row[8] for row in rows[1:])  # batch id and Telnyx id
+    assert console_errors == []
+
+
+def test_a_viewer_sees_no_remove_controls(page, live_server, demo, numbers_dir, sign_in, console_errors):
+    dir_, numbers = numbers_dir
+    make_member(demo["acme"], "vic@acme.test", Role.VIEWER, "Vic Viewer")
+    sign_in("vic@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/")
+    expect(page.locator("#number-results tbody tr")).to_have_count(25)
+    expect(page.locator("#number-export")).to_be_visible()  # reading is theirs
+    for selector in (
+        "#remove-selected",
+        "#remove-all-matching",
+        "#number-remove-modal",
+        "input[name=numbers]",
+        "[data-select-page]",
+        "[data-selected-count]",
+    ):
+        expect(page.locator(selector)).to_have_count(0)
+    expect(page.get_by_role("link", name="Add numbers")).to_have_count(0)
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/batches/")
+    expect(page.locator("#batch-results tbody tr")).to_have_count(3)
+    batch = Batch.objects.get(dir=dir_, numbers__phone_number=numbers[17])
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/batches/{batch.pk}/")
+    expect(page.locator("#batch-status")).to_contain_text("Number not in service")
+    for url in (f"/t/acme/dirs/{dir_.pk}/batches/", f"/t/acme/dirs/{dir_.pk}/batches/{batch.pk}/"):
+        page.goto(f"{live_server.url}{url}")
+        expect(page.locator("main button, main form[method=post], main [hx-post]")).to_have_count(0)
+        expect(page.get_by_role("button", name=re.compile("Remove"))).to_have_count(0)
+        expect(page.get_by_role("link", name="Add numbers")).to_have_count(0)
+    assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 40
     assert console_errors == []
