@@ -432,13 +432,28 @@ def telnyx_account_delete(*, team: Team, actor: User, request=None) -> None:
 # Support
 
 
+SUPPORT_VIEW_WINDOW = timedelta(minutes=5)
+
+
 def support_view_record(*, user: User, team: Team, request) -> None:
-    """Audit a support agent looking at a team's pages."""
+    """Audit a support agent looking at a team's pages (a page polling itself counts once per window)."""
+    path = request.get_full_path()[:500]
+    # Decided on the server from what was already recorded, so no header the client sends can
+    # switch it off; it only stops a status poll (every few seconds) from flooding the log.
+    recent = AuditEvent.objects.filter(
+        team=team,
+        actor=user,
+        verb=AuditEvent.Verb.SUPPORT_VIEW,
+        at__gte=timezone.now() - SUPPORT_VIEW_WINDOW,
+        details__path=path,
+    )
+    if request.method == "GET" and recent.exists():
+        return
     audit_record(
         verb=AuditEvent.Verb.SUPPORT_VIEW,
         actor=user,
         team=team,
-        details={"path": request.get_full_path()[:500]},
+        details={"path": path},
         request=request,
     )
 

@@ -216,3 +216,23 @@ def test_api_key_is_hidden_from_error_reports(client_as, admin_a, team_a):
     params = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
     assert params["api_key"] != "KEY-super-secret-value-0001"
     assert "*" in params["api_key"]
+
+
+def test_a_page_polling_itself_is_audited_once_per_window(client_as, support_agent, admin_b, team_b):
+    """A support agent's status poll (every few seconds) is one look, not hundreds of log rows."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = client_as(support_agent)
+    members = reverse("accounts:member_list", args=[team_b.slug])
+    for _ in range(5):
+        assert client.get(members, headers={"HX-Request": "true"}).status_code == 200
+    client.get(reverse("core:dashboard", args=[team_b.slug]))
+    views = AuditEvent.objects.filter(team=team_b, verb=AuditEvent.Verb.SUPPORT_VIEW, actor=support_agent)
+    assert sorted(e.details["path"] for e in views) == sorted(
+        [members, reverse("core:dashboard", args=[team_b.slug])]
+    )
+    views.update(at=timezone.now() - timedelta(minutes=6))  # the window has passed: a new look
+    client.get(members)
+    assert views.filter(details__path=members).count() == 2
