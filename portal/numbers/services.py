@@ -564,7 +564,6 @@ def removals_settle(*, stale_after: timedelta = REMOVE_STALE_AFTER) -> int:
 
 ADD_MAX_ATTEMPTS = 3  # POSTs per chunk, counting the ones a reconcile proved were not applied
 ADD_LEASE_SECONDS = 120
-ADD_LEASE_WAIT = 60.0  # how long a second add to the same DIR waits for the first to settle
 ADD_READBACK_DELAY = 2.0  # seconds after a lost answer before reading back: Telnyx may still be writing
 ADD_CLOCK_SKEW = timedelta(seconds=60)  # Telnyx's clock against ours, when matching a batch to a send
 INVENTORY_SEARCH_LIMIT = 50
@@ -756,25 +755,25 @@ def inventory_search(*, team, digits: str) -> list[dict]:
 
 
 @contextmanager
-def _dir_add_lease(dir_id: int):
+def _dir_add_lease(dir_id: int, *, request_id: int):
     """Serialize adds per DIR (on any database); yields `renew`, called before each step (a POST, a read-back).
+
+    Never waits: if another sender holds the lease, this marks the DIR as having a chunk waiting, tries
+    once more, and raises SyncBusy. A holder, after letting the lease go, queues the DIR's oldest pending
+    chunk if the mark is there (the mark is set before the second try, so no hand-off is lost).
 
     Renewing keeps the lease for as long as the sender is alive, however many steps it takes; a crashed
     sender's lease simply expires. Correctness does not rest on it: every state change of an AddRequest
     is a compare-and-set (see _add_update), so a second worker can never undo or repeat the first's step.
     """
-    key = f"add:dir:{dir_id}"
-    deadline = time.monotonic() + ADD_LEASE_WAIT
-    while True:
+    key, waiting = f"add:dir:{dir_id}", f"add:waiting:{dir_id}"
+    held = lease(key, seconds=ADD_LEASE_SECONDS)
+    try:
+        held.__enter__()
+    except SyncBusy:
+        _add_mark_waiting(waiting)
         held = lease(key, seconds=ADD_LEASE_SECONDS)
-        try:
-            held.__enter__()
-        except SyncBusy:
-            if time.monotonic() > deadline:
-                raise
-            _add_sleep(0.05)
-            continue
-        break
+        held.__enter__()  # SyncBusy again: the holder queues a waiting chunk when it is done
     holder = SyncLease.objects.filter(key=key).values_list("holder", flat=True).first()
 
     def renew() -> None:
@@ -786,10 +785,19 @@ def _dir_add_lease(dir_id: int):
         yield renew
     finally:
         held.__exit__(None, None, None)
+        _add_enqueue_waiting(dir_id, waiting, exclude=request_id)
 
 
 def add_request_send(*, add_request_id: int) -> AddRequest | None:
-    """Send one chunk exactly once: settle an earlier uncertain attempt by reading Telnyx, never by re-POSTing."""
+    """Send one chunk exactly once: settle an earlier uncertain attempt by reading Telnyx, never by re-POSTing.
+
+    One sender per DIR at a time, and nobody waits for it: if another worker holds the DIR's add lease,
+    this raises SyncBusy at once (the task returns "busy") and leaves the chunk pending, after marking
+    the DIR as having a chunk waiting. A sender, once it has let the lease go, queues the DIR's oldest
+    pending chunk if one is waiting (see _dir_add_lease), so a big add's chunks go one after another
+    without tying up workers. A chunk still left over (its sender died) is queued again by
+    add_requests_settle.
+    """
     request = AddRequest.objects.select_related("dir", "team").filter(pk=add_request_id).first()
     if request is None or not request.is_open:
         return request
@@ -797,7 +805,8 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
         account = _account_for(request.team_id)
     except ServiceError as exc:
         return _add_finish(request, AddRequest.State.FAILED, message=exc.message)
-    with _dir_add_lease(request.dir_id) as renew, telnyx.get_client(api_key=account.api_key) as api:
+    lease_ = _dir_add_lease(request.dir_id, request_id=request.pk)
+    with lease_ as renew, telnyx.get_client(api_key=account.api_key) as api:
         request.refresh_from_db()
         while request.is_open:
             renew()
@@ -813,6 +822,33 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
                 break
             _add_attempt(api, request)
     return request
+
+
+def _add_mark_waiting(key: str) -> None:
+    expires = timezone.now() + timedelta(hours=1)
+    if not SyncLease.objects.filter(key=key).update(expires_at=expires):
+        try:
+            with transaction.atomic():
+                SyncLease.objects.create(key=key, holder="waiting", expires_at=expires)
+        except IntegrityError:
+            pass  # marked by another chunk just now
+
+
+def _add_enqueue_waiting(dir_id: int, key: str, *, exclude: int) -> None:
+    """After letting the DIR's lease go: if a chunk bounced off it meanwhile, queue the oldest pending one."""
+    from django_q.tasks import async_task
+
+    if not SyncLease.objects.filter(key=key).delete()[0]:
+        return
+    following = (
+        AddRequest.objects.filter(dir_id=dir_id, state=AddRequest.State.PENDING)
+        .exclude(pk=exclude)
+        .order_by("created_at", "position", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        async_task("portal.numbers.tasks.send_add_request", following, group="add")
 
 
 def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:

@@ -488,6 +488,46 @@ def test_the_read_back_waits_after_a_lost_answer_only(verified, sim, transport, 
     assert waits == []
 
 
+def test_a_chunk_finding_the_dir_busy_returns_at_once_and_is_handed_on(verified, sim, transport, monkeypatch):
+    """No spinning on the DIR's lease: the second chunk's task returns "busy" without waiting, and the
+    sender holding the lease queues it when it lets the lease go."""
+    from portal.numbers import tasks
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(services, "_add_sleep", sleeps.append)
+    first = add_request(verified, numbers(2000, 2))
+    second = add_request(verified, numbers(2010, 2))
+    results: list[str] = []
+    handle = transport.handle_request
+
+    def during_first_post(http_request):
+        if http_request.method == "POST" and not results:
+            results.append(tasks.send_add_request(second.pk))  # another worker, same DIR, same moment
+            second.refresh_from_db()
+            results.append(second.state)
+        return handle(http_request)
+
+    monkeypatch.setattr(transport, "handle_request", during_first_post)
+    assert tasks.send_add_request(first.pk) == AddRequest.State.DONE
+    assert results[0].startswith("busy")
+    assert results[1] == AddRequest.State.PENDING
+    assert sleeps == []  # nobody waited
+    second.refresh_from_db()
+    assert second.state == AddRequest.State.DONE  # handed on by the first sender (sync queue in tests)
+    assert transport.posts() == 2
+    assert not SyncLease.objects.filter(key__startswith="add:").exists()
+
+
+def test_chunks_of_one_add_do_not_hand_on_when_nobody_waited(verified, sim, transport, monkeypatch):
+    """Without a chunk bouncing off the lease, a finished sender queues nothing (each chunk has its task)."""
+    queued: list = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
+    first = add_request(verified, numbers(2000, 2))
+    add_request(verified, numbers(2010, 2))
+    services.add_request_send(add_request_id=first.pk)
+    assert queued == []
+
+
 @pytest.mark.django_db(transaction=True, databases=["default", "simulator"])
 def test_two_concurrent_adds_of_the_same_numbers_create_one_batch(verified, sim, transport):
     """Two users, same numbers, same moment: one batch; the other request settles without sending."""
@@ -497,9 +537,11 @@ def test_two_concurrent_adds_of_the_same_numbers_create_one_batch(verified, sim,
     errors: list[BaseException] = []
 
     def send(pk: int) -> None:
+        from portal.numbers import tasks
+
         try:
             barrier.wait()
-            services.add_request_send(add_request_id=pk)
+            tasks.send_add_request(pk)  # "busy" at once for the second; the first hands off to it
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         finally:
