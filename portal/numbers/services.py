@@ -72,6 +72,14 @@ def lease(key: str, *, seconds: int = LEASE_SECONDS):
 def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = None) -> SyncRun:
     """Bring the team's mirror up to date: everything (full) or only what is in flight (incremental)."""
     with lease(f"account:{account.pk}"):
+        # An account never mirrored in full has nothing "in flight" to follow yet: the first sync,
+        # whoever asks for it (the minute schedule, just after a key is saved), reads everything.
+        full = (
+            full
+            or not SyncRun.objects.filter(
+                account=account, kind=SyncRun.Kind.FULL, state=SyncRun.State.DONE
+            ).exists()
+        )
         kind = SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
         if run is None:
             run = SyncRun.objects.create(account=account, kind=kind)

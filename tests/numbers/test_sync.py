@@ -139,6 +139,14 @@ def test_incremental_sync_fetches_only_what_is_in_flight(demo, team_a, sim):
     assert run.api_calls < services.account_sync(account=demo, full=True).api_calls / 5
 
 
+def test_an_account_never_synced_in_full_gets_a_full_sync_first(demo, team_a):
+    """A newly connected account is mirrored by the next scheduled (incremental) sync, not in the night."""
+    first = services.account_sync(account=demo, full=False)
+    assert first.kind == "full"
+    assert Dir.objects.filter(team=team_a).count() == 11
+    assert services.account_sync(account=demo, full=False).kind == "incremental"
+
+
 def test_removed_remotely_is_marked_not_deleted(demo, team_a, sim):
     services.account_sync(account=demo, full=True)
     dir_ = Dir.objects.filter(team=team_a, status="verified", numbers__isnull=False).distinct().first()
