@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from portal.accounts.models import Membership, Role, Team
+from portal import telnyx
+from portal.accounts.models import Membership, Role, Team, TelnyxAccount
+from portal.simulator.wsgi import SimulatorHandler
 from tests.conftest import PASSWORD, make_member
+from tests.enterprises.conftest import form_data
+from tests.simulator.conftest import Sim
 
 
 @pytest.fixture
@@ -45,25 +50,16 @@ def sign_in(page, live_server):
     return _sign_in
 
 
+# A valid enterprise as the enterprise form tests post it (one set of data); the browser fills the
+# text fields and picks the choices, and leaves the defaults (US, enterprise, billing as physical).
+SELECTS = ("organization_type", "organization_legal_type", "industry", "number_of_employees")
+DEFAULTS = ("country_code", "role_type", "billing_same")
 ENTERPRISE_FIELDS = {
-    "legal_name": "Northwind Clinic LLC",
-    "doing_business_as": "Northwind Clinic",
-    "jurisdiction_of_incorporation": "Delaware",
-    "fein": "12-3456789",
-    "website": "https://northwind.example",
-    "organization_contact__first_name": "Ada",
-    "organization_contact__last_name": "Park",
-    "organization_contact__job_title": "CEO",
-    "organization_contact__email": "ada@northwind.example",
-    "organization_contact__phone_number": "+13125550100",
-    "billing_contact__first_name": "Bo",
-    "billing_contact__last_name": "Lee",
-    "billing_contact__email": "billing@northwind.example",
-    "billing_contact__phone_number": "+13125550101",
-    "organization_physical_address__street_address": "1 Main St",
-    "organization_physical_address__city": "Chicago",
-    "organization_physical_address__administrative_area": "IL",
-    "organization_physical_address__postal_code": "60601",
+    name: value
+    for name, value in form_data(legal_name="Northwind Clinic LLC").items()
+    if name not in SELECTS + DEFAULTS
+    and not name.endswith("__country")
+    and not name.startswith("billing_address")
 }
 
 
@@ -71,7 +67,21 @@ def fill_enterprise_form(page) -> None:
     """Fill the enterprise create form with a valid US LLC (billing address same as physical)."""
     for name, value in ENTERPRISE_FIELDS.items():
         page.locator(f"#id_{name}").fill(value)
-    page.locator("#id_organization_type").select_option("commercial")
-    page.locator("#id_organization_legal_type").select_option("llc")
-    page.locator("#id_industry").select_option("healthcare")
-    page.locator("#id_number_of_employees").select_option("51-200")
+    for name in SELECTS:
+        page.locator(f"#id_{name}").select_option(form_data()[name])
+
+
+@pytest.fixture
+def acme_sim(demo, settings, monkeypatch):
+    """Acme's Telnyx account on the in-process simulator; returns (Sim, TelnyxAccount)."""
+    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
+    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
+    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
+    ) as http:
+        created = http.post("/_sim/accounts", json={"name": "Acme (browser)"})
+        created.raise_for_status()
+        sim = Sim(http, created.json()["data"])
+        account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+        yield sim, account

@@ -8,38 +8,18 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from portal import telnyx
-from portal.accounts.models import Role, TelnyxAccount
+from portal.accounts.models import Role
 from portal.dirs.models import Dir
 from portal.numbers import services as sync_services
-from portal.simulator.wsgi import SimulatorHandler
 from tests.conftest import make_member, make_user
-from tests.simulator.conftest import Sim
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases=["default", "simulator"]),
 ]
-
-
-@pytest.fixture
-def acme_sim(demo, settings, monkeypatch):
-    """Acme's Telnyx account on the in-process simulator; returns (Sim, TelnyxAccount)."""
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
-    ) as http:
-        created = http.post("/_sim/accounts", json={"name": "Acme (browser)"})
-        created.raise_for_status()
-        sim = Sim(http, created.json()["data"])
-        account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-        yield sim, account
 
 
 @pytest.fixture

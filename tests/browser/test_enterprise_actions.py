@@ -5,38 +5,17 @@ The enterprise is registered on the in-process simulator and mirrored with a ful
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from portal import telnyx
-from portal.accounts.models import TelnyxAccount
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
 from portal.numbers import services as sync_services
-from portal.simulator.wsgi import SimulatorHandler
-from tests.simulator.conftest import Sim
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases=["default", "simulator"]),
 ]
-
-
-@pytest.fixture
-def acme_sim(demo, settings, monkeypatch):
-    """Acme's Telnyx account on the in-process simulator; returns (Sim, TelnyxAccount)."""
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
-    ) as http:
-        created = http.post("/_sim/accounts", json={"name": "Acme (browser)"})
-        created.raise_for_status()
-        sim = Sim(http, created.json()["data"])
-        account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-        yield sim, account
 
 
 def test_edit_an_enterprise_website(page, live_server, acme_sim, sign_in, console_errors):
