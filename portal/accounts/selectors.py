@@ -96,5 +96,10 @@ def telnyx_account_get(*, team: Team) -> TelnyxAccount | None:
     return TelnyxAccount.objects.filter(team=team).select_related("updated_by").first()
 
 
+def telnyx_account_for_webhook(*, account_id: int) -> TelnyxAccount | None:
+    """The account a Telnyx webhook names in its URL (no user: the signature is the credential)."""
+    return TelnyxAccount.objects.filter(pk=account_id).select_related("team").first()
+
+
 def user_exists(*, email: str) -> bool:
     return User.objects.filter(email=normalize_email(email)).exists()

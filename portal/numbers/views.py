@@ -10,8 +10,8 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, trigger_client_event
 
 from portal.accounts import selectors as account_selectors
-from portal.accounts.models import Role, TelnyxAccount
+from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
@@ -40,7 +40,9 @@ logger = logging.getLogger("portal.webhooks")
 @login_not_required
 @require_POST
 def telnyx_webhook(request, account_id: int) -> HttpResponse:
-    account = get_object_or_404(TelnyxAccount, pk=account_id)
+    account = account_selectors.telnyx_account_for_webhook(account_id=account_id)
+    if account is None:
+        raise Http404
     try:
         outcome = services.webhook_receive(account=account, headers=request.headers, body=request.body)
     except services.WebhookRejected as exc:
