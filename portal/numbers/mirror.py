@@ -183,9 +183,18 @@ def _reason(reason: schemas.RejectionReason | None) -> dict | None:
 
 
 def numbers_apply_remote(
-    *, dir: Dir, remotes: Iterable[schemas.DirPhoneNumber], batches: dict[str, int], source: str, at: datetime
+    *,
+    dir: Dir,
+    remotes: Iterable[schemas.DirPhoneNumber],
+    batches: dict[str, int],
+    source: str,
+    at: datetime,
+    retire_replaced: bool = True,
 ) -> set[str]:
-    """Upsert a page of a DIR's attached numbers (`batches`: remote batch id → local pk); returns their ids."""
+    """Upsert a page of a DIR's attached numbers (`batches`: remote batch id → local pk); returns their ids.
+
+    `retire_replaced=False` is for a DIR with nothing mirrored yet: no earlier row can stand in the way.
+    """
     # A row without an id or a number cannot be mirrored (nor told apart from the next one).
     remotes = [r for r in remotes if r.id and r.phone_number]
     missing = {r.batch_id for r in remotes if r.batch_id and r.batch_id not in batches}
@@ -207,7 +216,7 @@ def numbers_apply_remote(
     existing = {n.remote_id: n for n in DirNumber.objects.select_for_update().filter(remote_id__in=wanted)}
     before = {rid: n.status for rid, n in existing.items()}
     creates, updates, fields = _upsert(DirNumber, existing, wanted, at=at, build=lambda rid, v: (rid, v))
-    if creates:
+    if creates and retire_replaced:
         # A number removed and attached again has a new id on Telnyx: its earlier attachment is
         # over, and must make way (one attached row per number and DIR) before the new one lands.
         DirNumber.objects.filter(
@@ -235,7 +244,7 @@ NUMBER_COLUMNS = ("remote_id", "dir_id", "batch_id", "phone_number", "status", "
 
 
 def _insert_numbers(*, dir_id: int, new: list[tuple[str, dict]], at: datetime) -> None:
-    """Insert never-seen numbers with one executemany: no model instances, the sync's hot path."""
+    """Insert never-seen numbers with raw multi-row INSERTs: no model instances, the sync's hot path."""
     if not new:
         return
     ops = connection.ops
@@ -261,12 +270,19 @@ def _insert_numbers(*, dir_id: int, new: list[tuple[str, dict]], at: datetime) -
         for remote_id, values in new
     ]
     columns = ", ".join(ops.quote_name(c) for c in NUMBER_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(NUMBER_COLUMNS))
+    row = "(" + ", ".join(["%s"] * len(NUMBER_COLUMNS)) + ")"
+    # One multi-row INSERT per page (executemany sends a statement per row: on PostgreSQL that is
+    # a round trip each), split only where the backend caps the parameters of one statement.
+    limit = connection.features.max_query_params
+    per_statement = max(1, limit // len(NUMBER_COLUMNS)) if limit else len(rows)
+    table = ops.quote_name(DirNumber._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {ops.quote_name(DirNumber._meta.db_table)} ({columns}) VALUES ({placeholders})",
-            rows,
-        )
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))}",
+                [value for values in chunk for value in values],
+            )
 
 
 def mark_removed(queryset, *, seen: set[str], at: datetime) -> int:

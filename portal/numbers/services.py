@@ -149,6 +149,9 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
         pages += 1
     mirror.mark_removed(Batch.objects.filter(dir=dir_), seen=set(batches), at=at)
     seen: set[str] = set()
+    # A DIR with no number mirrored yet has no earlier attachment to retire (the first sync of a
+    # big DIR skips that lookup on every page).
+    known = DirNumber.objects.filter(dir=dir_, removed_at=None).exists()
     # Pages are fetched first and written a few at a time: fewer commits, and no transaction is
     # ever open while waiting on Telnyx.
     for group in itertools.batched(api.number_pages(dir_.remote_id), PAGES_PER_COMMIT):
@@ -156,8 +159,13 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
             for remotes in group:
                 seen.update(
                     mirror.numbers_apply_remote(
-                        dir=dir_, remotes=remotes, batches=batches, source=StatusChange.Source.SYNC, at=at
-                    )
+                        dir=dir_,
+                        remotes=remotes,
+                        batches=batches,
+                        source=StatusChange.Source.SYNC,
+                        at=at,
+                        retire_replaced=known,
+                    )  # fmt: skip
                 )
         pages += len(group)
     mirror.mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at)
