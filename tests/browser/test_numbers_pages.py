@@ -6,18 +6,15 @@ import csv
 import os
 import re
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from portal import telnyx
-from portal.accounts.models import Role, TelnyxAccount
+from portal.accounts.models import Role
 from portal.dirs.models import Dir
 from portal.numbers import services
 from portal.numbers.models import Batch, DirNumber
 from portal.numbers.views import EXPORT_HEADER
 from portal.simulator import models as sim_models
-from portal.simulator.wsgi import SimulatorHandler
 from tests.conftest import make_member
 from tests.simulator.conftest import Sim
 
@@ -29,34 +26,31 @@ pytestmark = [
 SHOTS = os.environ.get("PORTAL_SHOTS_DIR")  # set it to keep screenshots of the pages
 
 
+def attach(sim: Sim, dir_id: str, numbers: list[str]) -> list[str]:
+    """Put numbers in the simulator's inventory and add them in batches of 15; returns the batch ids."""
+    sim.inventory(*numbers)
+    loa = sim.loa()
+    return [
+        sim.ok("POST", f"/v2/dir/{dir_id}/phone_numbers", 201,
+               json={"phone_numbers": numbers[start : start + 15], "documents": loa})["data"][0]["batch_id"]
+        for start in range(0, len(numbers), 15)
+    ]  # fmt: skip
+
+
 @pytest.fixture
-def numbers_dir(demo, settings, monkeypatch):
+def numbers_dir(acme_sim):
     """Acme's verified DIR on the simulator with 40 numbers in three batches, mirrored."""
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
-    ) as http:
-        sim = Sim(http, http.post("/_sim/accounts", json={"name": "Acme"}).json()["data"])
-        remote = sim.verified_dir(display_name="Acme Health")
-        numbers = [f"+1312557{n:04}" for n in range(40)]
-        sim.inventory(*numbers)
-        loa = sim.loa()
-        batch_ids = []
-        for start in (0, 15, 30):
-            body = {"phone_numbers": numbers[start : start + 15], "documents": loa}
-            batch_ids.append(
-                sim.ok("POST", f"/v2/dir/{remote['id']}/phone_numbers", 201, json=body)["data"][0]["batch_id"]
-            )
-        sim.ok("POST", f"/_sim/batches/{batch_ids[0]}/transition", json={"to": "verified"})
-        sim.ok("POST", f"/_sim/batches/{batch_ids[1]}/transition", json={"to": "verified"})
-        rows = sim.ok("GET", f"/v2/dir/{remote['id']}/phone_numbers", params={"page[size]": 250})["data"]
-        for row in rows:
-            if row["phone_number"] in (numbers[17], numbers[22]):
-                sim.ok("POST", f"/_sim/phone_numbers/{row['id']}/transition",
-                       json={"to": "unsuccessful", "rejection_reason": "number_not_in_service"})  # fmt: skip
-    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    sim, account = acme_sim
+    remote = sim.verified_dir(display_name="Acme Health")
+    numbers = [f"+1312557{n:04}" for n in range(40)]
+    batch_ids = attach(sim, remote["id"], numbers)
+    sim.ok("POST", f"/_sim/batches/{batch_ids[0]}/transition", json={"to": "verified"})
+    sim.ok("POST", f"/_sim/batches/{batch_ids[1]}/transition", json={"to": "verified"})
+    rows = sim.ok("GET", f"/v2/dir/{remote['id']}/phone_numbers", params={"page[size]": 250})["data"]
+    for row in rows:
+        if row["phone_number"] in (numbers[17], numbers[22]):
+            sim.ok("POST", f"/_sim/phone_numbers/{row['id']}/transition",
+                   json={"to": "unsuccessful", "rejection_reason": "number_not_in_service"})  # fmt: skip
     services.account_sync(account=account, full=True)
     return Dir.objects.get(remote_id=remote["id"]), numbers
 
@@ -125,23 +119,12 @@ def test_batch_pages_show_counts_and_reasons(page, live_server, demo, numbers_di
 
 
 @pytest.fixture
-def many_numbers_dir(demo, settings, monkeypatch):
+def many_numbers_dir(acme_sim):
     """Acme's verified DIR on the simulator with 130 numbers (more than one DELETE of 100), mirrored."""
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
-    ) as http:
-        sim = Sim(http, http.post("/_sim/accounts", json={"name": "Acme"}).json()["data"])
-        remote = sim.verified_dir(display_name="Acme Health")
-        numbers = [f"+1312558{n:04}" for n in range(130)]
-        sim.inventory(*numbers)
-        loa = sim.loa()
-        for start in range(0, len(numbers), 15):
-            body = {"phone_numbers": numbers[start : start + 15], "documents": loa}
-            sim.ok("POST", f"/v2/dir/{remote['id']}/phone_numbers", 201, json=body)
-    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    sim, account = acme_sim
+    remote = sim.verified_dir(display_name="Acme Health")
+    numbers = [f"+1312558{n:04}" for n in range(130)]
+    attach(sim, remote["id"], numbers)
     services.account_sync(account=account, full=True)
     dir_ = Dir.objects.get(remote_id=remote["id"])
     assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 130
