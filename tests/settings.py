@@ -31,7 +31,11 @@ if os.environ.get("PORTAL_TEST_MAIL_DIR"):  # a worker started by a test writes 
     }
 # Queue tasks run inline in tests; tests/core/test_worker.py starts a real worker with this off.
 Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("PORTAL_TEST_Q_SYNC", "1") == "1", "poll": 0.2}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not memory, so a worker process started by a test can open the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}
+for _alias in ("default", "simulator"):
+    if DATABASES[_alias]["ENGINE"].endswith("sqlite3"):
+        # A file, not memory: a worker process started by a test can open the test database, and
+        # live_server's request threads each get their own connection. (An in-memory database is
+        # one connection shared by every thread, and two requests running the same statement at
+        # once can reset each other's cursor: a lookup comes back empty, seen as a flaky 401.)
+        DATABASES[_alias]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_alias}-{os.getpid()}.sqlite3")}
 PORTAL_PUBLIC_URL = "http://testserver"
