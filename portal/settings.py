@@ -160,7 +160,11 @@ for _alias in ("default", "simulator"):
         Path(DATABASES[_alias]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         DATABASES[_alias].setdefault("OPTIONS", {}).update(
             {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # A checkpoint (two fsyncs) every ~40 MB of WAL rather than SQLite's 4 MB: a big
+                # sync writes that much in seconds, and the fsyncs were a third of its local time.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             }

@@ -190,10 +190,13 @@ def numbers_apply_remote(
     source: str,
     at: datetime,
     retire_replaced: bool = True,
+    fresh: bool = False,
 ) -> set[str]:
     """Upsert a page of a DIR's attached numbers (`batches`: remote batch id → local pk); returns their ids.
 
-    `retire_replaced=False` is for a DIR with nothing mirrored yet: no earlier row can stand in the way.
+    `retire_replaced=False` is for a DIR with no attached number mirrored: no earlier row can stand
+    in the way. `fresh=True` is for a DIR with no row at all (its first sync): every number is new,
+    so there is nothing to look up, compare or record; they are only inserted.
     """
     # A row without an id or a number cannot be mirrored (nor told apart from the next one).
     remotes = [r for r in remotes if r.id and r.phone_number]
@@ -213,6 +216,11 @@ def numbers_apply_remote(
         }
         for r in remotes
     }
+    if fresh:
+        # A row that did turn up meanwhile (an add of the portal's own landing on this DIR) is
+        # left as it is by ON CONFLICT DO NOTHING; the next sync compares it like any other.
+        _insert_numbers(dir_id=dir.pk, new=list(wanted.items()), at=at, skip_conflicts=True)
+        return set(wanted)
     existing = {n.remote_id: n for n in DirNumber.objects.select_for_update().filter(remote_id__in=wanted)}
     before = {rid: n.status for rid, n in existing.items()}
     creates, updates, fields = _upsert(DirNumber, existing, wanted, at=at, build=lambda rid, v: (rid, v))
@@ -241,16 +249,66 @@ def numbers_apply_remote(
 
 NUMBER_COLUMNS = ("remote_id", "dir_id", "batch_id", "phone_number", "status", "rejection_reason",
                   "verified_at", "synced_at", "created_at", "updated_at")  # fmt: skip
+BATCH_COLUMNS = ("remote_id", "dir_id", "status", "total_count", "submitted_at", "documents",
+                 "synced_at", "created_at", "updated_at")  # fmt: skip
 
 
-def _insert_numbers(*, dir_id: int, new: list[tuple[str, dict]], at: datetime) -> None:
-    """Insert never-seen numbers with raw multi-row INSERTs: no model instances, the sync's hot path."""
+def _moments():
+    """The backend's datetime adapter, remembering each distinct value (a batch's numbers share theirs)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    adapted: dict[datetime, object] = {}
+
+    def moment(value: datetime | None):
+        if value is None:
+            return None
+        if value not in adapted:
+            adapted[value] = adapt(value)
+        return adapted[value]
+
+    return moment
+
+
+def _insert(
+    model, columns: tuple[str, ...], rows: list[tuple], *, skip_conflicts: bool, returning: bool = False
+):
+    """Raw multi-row INSERTs of adapted values; with `returning`, the (remote_id, pk) of each row inserted.
+
+    One statement per page (executemany sends a statement per row: on PostgreSQL a round trip each),
+    split only where the backend caps the parameters of one statement. A bare ON CONFLICT DO NOTHING
+    skips a row that would break any unique constraint, on both backends.
+    """
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    names = ", ".join(ops.quote_name(c) for c in columns)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    limit = connection.features.max_query_params
+    per_statement = max(1, limit // len(columns)) if limit else len(rows)
+    suffix = (" ON CONFLICT DO NOTHING" if skip_conflicts else "") + (
+        f" RETURNING {ops.quote_name('remote_id')}, {ops.quote_name('id')}" if returning else ""
+    )
+    inserted: list[tuple[str, int]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(chunk))}{suffix}",
+                [value for values in chunk for value in values],
+            )
+            if returning:
+                inserted.extend(cursor.fetchall())
+    return inserted
+
+
+def _insert_numbers(
+    *, dir_id: int, new: list[tuple[str, dict]], at: datetime, skip_conflicts: bool = False
+) -> None:
+    """Insert never-seen numbers with raw INSERTs: no model instances, the sync's hot path."""
     if not new:
         return
     ops = connection.ops
     # The backend's own adapters, called directly: the field-level chain costs more than the insert.
     stamp = ops.adapt_datetimefield_value(at)
-    moment = ops.adapt_datetimefield_value
+    moment = _moments()
     encoder = DirNumber._meta.get_field("rejection_reason").encoder
     rows = [
         (
@@ -262,27 +320,48 @@ def _insert_numbers(*, dir_id: int, new: list[tuple[str, dict]], at: datetime) -
             None
             if values["rejection_reason"] is None
             else ops.adapt_json_value(values["rejection_reason"], encoder),
-            None if values["verified_at"] is None else moment(values["verified_at"]),
+            moment(values["verified_at"]),
             stamp,
             stamp,
             stamp,
         )
         for remote_id, values in new
     ]
-    columns = ", ".join(ops.quote_name(c) for c in NUMBER_COLUMNS)
-    row = "(" + ", ".join(["%s"] * len(NUMBER_COLUMNS)) + ")"
-    # One multi-row INSERT per page (executemany sends a statement per row: on PostgreSQL that is
-    # a round trip each), split only where the backend caps the parameters of one statement.
-    limit = connection.features.max_query_params
-    per_statement = max(1, limit // len(NUMBER_COLUMNS)) if limit else len(rows)
-    table = ops.quote_name(DirNumber._meta.db_table)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))}",
-                [value for values in chunk for value in values],
-            )
+    _insert(DirNumber, NUMBER_COLUMNS, rows, skip_conflicts=skip_conflicts)
+
+
+def batches_insert_new(*, dir: Dir, remotes: Iterable[schemas.Batch], at: datetime) -> dict[str, int]:
+    """A first sync's page of batches for a DIR with none mirrored: inserted raw; remote id → pk.
+
+    No history, as for any batch seen for the first time. A batch that turned up meanwhile (the
+    portal's own add) is kept as it is, and its pk looked up.
+    """
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(at)
+    moment = _moments()
+    encoder = Batch._meta.get_field("documents").encoder
+    rows = {
+        b.batch_id: (
+            b.batch_id,
+            dir.pk,
+            b.status,
+            b.total_count,
+            moment(b.submitted_at),
+            ops.adapt_json_value(list(b.documents), encoder),
+            stamp,
+            stamp,
+            stamp,
+        )  # fmt: skip
+        for b in remotes
+        if b.batch_id
+    }
+    if not rows:
+        return {}
+    pks = dict(_insert(Batch, BATCH_COLUMNS, list(rows.values()), skip_conflicts=True, returning=True))
+    missing = [rid for rid in rows if rid not in pks]
+    if missing:
+        pks.update(Batch.objects.filter(remote_id__in=missing).values_list("remote_id", "pk"))
+    return pks
 
 
 def mark_removed(queryset, *, seen: set[str], at: datetime) -> int:

@@ -140,18 +140,24 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
     """Mirror all batches, then all attached numbers, of one DIR; returns the pages read."""
     pages = 0
     batches: dict[str, int] = {}
+    # A DIR with no batch mirrored (its first sync) has nothing to compare: its batches are inserted.
+    new_batches = not Batch.objects.filter(dir=dir_).exists()
     for remotes in api.batch_pages(dir_.remote_id):
         with transaction.atomic():
-            rows = mirror.batches_apply_remote(
-                dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at
-            )
-        batches.update({rid: row.pk for rid, row in rows.items()})
+            if new_batches:
+                batches.update(mirror.batches_insert_new(dir=dir_, remotes=remotes, at=at))
+            else:
+                rows = mirror.batches_apply_remote(
+                    dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at
+                )
+                batches.update({rid: row.pk for rid, row in rows.items()})
         pages += 1
     mirror.mark_removed(Batch.objects.filter(dir=dir_), seen=set(batches), at=at)
     seen: set[str] = set()
-    # A DIR with no number mirrored yet has no earlier attachment to retire (the first sync of a
-    # big DIR skips that lookup on every page).
+    # A DIR with no number mirrored yet has no earlier attachment to retire, and a DIR with no row
+    # at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
     known = DirNumber.objects.filter(dir=dir_, removed_at=None).exists()
+    fresh = not known and not DirNumber.objects.filter(dir=dir_).exists()
     # Pages are fetched first and written a few at a time: fewer commits, and no transaction is
     # ever open while waiting on Telnyx.
     for group in itertools.batched(api.number_pages(dir_.remote_id), PAGES_PER_COMMIT):
@@ -165,6 +171,7 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
                         source=StatusChange.Source.SYNC,
                         at=at,
                         retire_replaced=known,
+                        fresh=fresh,
                     )  # fmt: skip
                 )
         pages += len(group)

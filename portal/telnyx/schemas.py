@@ -12,7 +12,7 @@ def parse_datetime(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)  # Python ≥3.11 reads "Z" itself
     except ValueError:
         return None
 

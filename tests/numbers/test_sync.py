@@ -282,3 +282,70 @@ def test_rows_without_an_id_or_a_number_are_skipped():
     )
     assert seen == {"n-2"}
     assert list(DirNumber.objects.values_list("remote_id", flat=True)) == ["n-2"]
+
+
+def _rows_dir():
+    from portal.accounts.models import Team
+
+    team = Team.objects.create(name="Fresh", slug="fresh")
+    enterprise = Enterprise.objects.create(team=team, remote_id="e-fresh", legal_name="Fresh LLC")
+    return Dir.objects.create(
+        team=team, enterprise=enterprise, remote_id="d-fresh", display_name="F", status="verified"
+    )
+
+
+def test_a_first_sync_page_keeps_rows_that_turned_up_meanwhile():
+    """The insert-only path of a DIR's first sync skips rows already there (the portal's own add)."""
+    from datetime import UTC, datetime
+
+    from portal.numbers import mirror
+    from portal.telnyx import schemas
+
+    dir_ = _rows_dir()
+    at = datetime.now(UTC)
+    mine = Batch.objects.create(dir=dir_, remote_id="b-1", status="pending", total_count=1)
+    DirNumber.objects.create(
+        dir=dir_, batch=mine, remote_id="n-1", phone_number="+13125550001", status="pending"
+    )
+    batches = mirror.batches_insert_new(
+        dir=dir_,
+        remotes=[
+            schemas.Batch.summary_from_dict({"batch_id": "b-1", "status": "verified", "total_count": 1}),
+            schemas.Batch.summary_from_dict(
+                {"batch_id": "b-2", "status": "in_review", "total_count": 2, "documents": ["doc-1"]}
+            ),
+        ],
+        at=at,
+    )
+    second = Batch.objects.get(remote_id="b-2")
+    assert batches == {"b-1": mine.pk, "b-2": second.pk}
+    assert (second.dir_id, second.status, second.total_count, second.documents) == (
+        dir_.pk, "in_review", 2, ["doc-1"]
+    )  # fmt: skip
+    page = [
+        schemas.DirPhoneNumber.from_dict({"id": "n-1", "phone_number": "+13125550001", "status": "verified"}),
+        schemas.DirPhoneNumber.from_dict(
+            {"id": "n-2", "phone_number": "+13125550002", "status": "in_review", "batch_id": "b-2"}
+        ),
+        # Same number as n-1 under another id: the one-attached-row rule skips it too.
+        schemas.DirPhoneNumber.from_dict({"id": "n-3", "phone_number": "+13125550001", "status": "verified"}),
+    ]
+    seen = mirror.numbers_apply_remote(
+        dir=dir_, remotes=page, batches=batches, source="sync", at=at, fresh=True
+    )
+    assert seen == {"n-1", "n-2", "n-3"}
+    rows = dict(DirNumber.objects.values_list("remote_id", "status"))
+    assert rows == {"n-1": "pending", "n-2": "in_review"}  # n-1 left as it was, for the next sync
+    assert DirNumber.objects.get(remote_id="n-2").batch_id == second.pk
+    assert not StatusChange.objects.exists()
+
+
+def test_a_dir_with_only_removed_rows_is_compared_not_just_inserted(demo, team_a, sim):
+    """Rows marked removed locally but still attached remotely come back on the next full sync."""
+    services.account_sync(account=demo, full=True)
+    attached = DirNumber.objects.filter(dir__team=team_a, removed_at=None).count()
+    assert attached
+    DirNumber.objects.filter(dir__team=team_a).update(removed_at="2026-01-01T00:00:00Z")
+    services.account_sync(account=demo, full=True)
+    assert DirNumber.objects.filter(dir__team=team_a, removed_at=None).count() == attached
+    assert local_state(team_a) == remote_state(sim.key)
