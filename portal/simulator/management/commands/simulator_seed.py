@@ -306,7 +306,8 @@ class Command(BaseCommand):
                     ),
                     batch_size=2000,
                 )
-            services.number_index_refresh(dir_.id)
+            with services.atomic():  # it locks the DIR's index row (PostgreSQL insists on a transaction)
+                services.number_index_refresh(dir_.id)
             made += count
             self.stdout.write(f"  DIR {dir_.id}: {count} numbers")
         self.stdout.write(
