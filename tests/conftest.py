@@ -27,6 +27,15 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: DIR pks repeat across tests, cached counts must not."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Drive Debian's Chromium: Playwright cannot download its own browser here."""

@@ -61,6 +61,9 @@ class Dir(RemoteMirrorModel):
     remote_updated_at = models.DateTimeField(null=True, blank=True)
     # When a page last asked for a re-read from Telnyx (the pollers' throttle; not a sync).
     refresh_requested_at = models.DateTimeField(null=True, blank=True)
+    # Goes up (never down) whenever the mirror writes one of the DIR's numbers: the key of its
+    # cached status counts (numbers.selectors.dir_number_status_counts).
+    numbers_version = models.PositiveBigIntegerField(default=0, editable=False)
     data = models.JSONField(default=dict)
 
     class Meta:
@@ -69,6 +72,15 @@ class Dir(RemoteMirrorModel):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        # A full save of an instance read earlier must not put an older numbers_version back
+        # (counts cached under it would be served again); only the mirror's F() update moves it.
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "numbers_version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def can_edit(self) -> bool:

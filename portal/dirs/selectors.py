@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from portal.accounts.models import Team
 from portal.dirs.models import Dir, DirLogo
 from portal.enterprises.models import Enterprise
-from portal.numbers.models import DirNumber
+from portal.numbers.selectors import dir_number_status_counts
 
 # --- List and compose: create, edit, logo, documents, submit, delete
 
@@ -74,8 +74,5 @@ def logo_get(*, token) -> DirLogo:
 
 
 def dir_number_counts(*, dir: Dir) -> dict[str, int]:
-    """How many numbers attached to the DIR (not removed) are in each status."""
-    rows = (
-        DirNumber.objects.filter(dir=dir, removed_at=None).order_by().values("status").annotate(n=Count("pk"))
-    )
-    return {row["status"]: row["n"] for row in rows}
+    """How many numbers attached to the DIR (not removed) are in each status (cached per version)."""
+    return dir_number_status_counts(dir=dir)

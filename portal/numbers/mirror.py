@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.db.models import F
 
 from portal.accounts.models import Team
 from portal.dirs.models import Dir
@@ -220,10 +221,13 @@ def numbers_apply_remote(
         # A row that did turn up meanwhile (an add of the portal's own landing on this DIR) is
         # left as it is by ON CONFLICT DO NOTHING; the next sync compares it like any other.
         _insert_numbers(dir_id=dir.pk, new=list(wanted.items()), at=at, skip_conflicts=True)
+        numbers_changed(dir_id=dir.pk)
         return set(wanted)
     existing = {n.remote_id: n for n in DirNumber.objects.select_for_update().filter(remote_id__in=wanted)}
     before = {rid: n.status for rid, n in existing.items()}
     creates, updates, fields = _upsert(DirNumber, existing, wanted, at=at, build=lambda rid, v: (rid, v))
+    if creates or updates:
+        numbers_changed(dir_id=dir.pk)
     if creates and retire_replaced:
         # A number removed and attached again has a new id on Telnyx: its earlier attachment is
         # over, and must make way (one attached row per number and DIR) before the new one lands.
@@ -386,6 +390,11 @@ def batches_insert_new(*, dir: Dir, remotes: Iterable[schemas.Batch], at: dateti
     return pks
 
 
+def numbers_changed(*, dir_id: int) -> None:
+    """The DIR's numbers were written: raise its numbers_version (cached counts under the old one lapse)."""
+    Dir.objects.filter(pk=dir_id).update(numbers_version=F("numbers_version") + 1)
+
+
 def mark_removed(queryset, *, seen: set[str], at: datetime) -> int:
     """Rows of a complete remote listing that were not in it are gone remotely: mark, never delete."""
     local = queryset.filter(removed_at=None).values_list("remote_id", flat=True)
@@ -415,6 +424,8 @@ def numbers_mark_removed(
     DirNumber.objects.filter(pk__in=[row.pk for row in rows]).update(
         removed_at=at, synced_at=at, updated_at=at
     )
+    if rows:
+        numbers_changed(dir_id=dir.pk)
     StatusChange.objects.bulk_create(
         StatusChange(
             team_id=dir.team_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, QuerySet
 from django.shortcuts import get_object_or_404
@@ -86,12 +87,28 @@ def dir_number_list(
     return numbers.select_related("batch").order_by(*order)
 
 
+COUNTS_TTL = 24 * 3600
+
+
 def dir_number_status_counts(*, dir: Dir) -> dict[str, int]:
-    """How many attached numbers of the DIR are in each status: one GROUP BY over an index."""
-    rows = (
-        DirNumber.objects.filter(dir=dir, removed_at=None).order_by().values("status").annotate(n=Count("pk"))
-    )
-    return {row["status"]: row["n"] for row in rows}
+    """How many attached numbers of the DIR are in each status.
+
+    One GROUP BY over an index, but that still reads every row (30 ms at 100,000 numbers), so the
+    result is cached under the DIR's numbers_version, which every mirror write of its numbers
+    raises: a page never shows counts older than the DIR row it was given.
+    """
+    key = f"dir-number-counts:{dir.pk}:{dir.numbers_version}"
+    counts = cache.get(key)
+    if counts is None:
+        rows = (
+            DirNumber.objects.filter(dir=dir, removed_at=None)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("pk"))
+        )
+        counts = {row["status"]: row["n"] for row in rows}
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
 
 
 class IndexPaginator(Paginator):

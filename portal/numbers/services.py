@@ -175,7 +175,8 @@ def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
                     )  # fmt: skip
                 )
         pages += len(group)
-    mirror.mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at)
+    if mirror.mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at):
+        mirror.numbers_changed(dir_id=dir_.pk)
     return pages
 
 

@@ -222,7 +222,8 @@ def test_numbers_page_queries_do_not_grow_with_rows(
     seed_numbers(small, 10, batch=make_batch(small), status="mixed")
     seed_numbers(big, 10_000, batch=make_batch(big), status="mixed")
     client = client_as(member_a)
-    client.get(url("number_list", small))  # warm the session
+    for dir_ in (small, big):  # warm the session and each DIR's cached status counts
+        client.get(url("number_list", dir_), params)
     n_small = _page_queries(client, url("number_list", small), django_assert_num_queries, params)
     with django_assert_num_queries(n_small):
         response = client.get(url("number_list", big), params)
@@ -390,3 +391,73 @@ def test_numbers_page_shows_a_running_removal_with_its_progress(client_as, membe
     assert 'data-testid="removal-progress"' in response.text
     assert "1 of 3 chunks" in response.text
     assert 'hx-trigger="every 2s"' in response.text
+
+
+# --- Status counts: cached per DIR, refreshed by every mirror write of its numbers
+
+
+def _counts(dir_):
+    from portal.numbers import selectors
+
+    dir_.refresh_from_db()  # a page reads the DIR row first, then its counts
+    return selectors.dir_number_status_counts(dir=dir_)
+
+
+def test_status_counts_are_cached_until_the_mirror_writes_the_dirs_numbers(dir_a, django_assert_num_queries):
+    from portal.numbers import mirror
+    from portal.telnyx import schemas
+
+    at = timezone.now()
+    batch = make_batch(dir_a, 1)
+    page = [
+        schemas.DirPhoneNumber.from_dict(
+            {
+                "id": f"n-{i}",
+                "phone_number": f"+1312555000{i}",
+                "status": "in_review",
+                "batch_id": batch.remote_id,
+            }
+        )
+        for i in range(3)
+    ]
+    mirror.numbers_apply_remote(dir=dir_a, remotes=page, batches={}, source="sync", at=at)
+    assert _counts(dir_a) == {"in_review": 3}
+    dir_a.refresh_from_db()
+    with django_assert_num_queries(0):  # served from the cache
+        assert mirror_counts_of(dir_a) == {"in_review": 3}
+
+    # A status change (sync or webhook), a removal by the portal, one seen gone by a full sync:
+    verified = [schemas.DirPhoneNumber.from_dict({**vars_of(page[0]), "status": "verified"})]
+    mirror.numbers_apply_remote(dir=dir_a, remotes=verified, batches={}, source="webhook", at=at)
+    assert _counts(dir_a) == {"in_review": 2, "verified": 1}
+    mirror.numbers_mark_removed(dir=dir_a, phone_numbers=["+13125550001"], at=at)
+    assert _counts(dir_a) == {"in_review": 1, "verified": 1}
+    gone = mirror.mark_removed(DirNumber.objects.filter(dir=dir_a), seen={"n-0"}, at=at)
+    mirror.numbers_changed(dir_id=dir_a.pk)  # what the sync does after a non-zero mark_removed
+    assert gone == 1 and _counts(dir_a) == {"verified": 1}
+
+    # Nothing changed: the version stays and the cache keeps answering.
+    version = Dir.objects.get(pk=dir_a.pk).numbers_version
+    mirror.numbers_apply_remote(dir=dir_a, remotes=verified, batches={}, source="sync", at=at)
+    assert Dir.objects.get(pk=dir_a.pk).numbers_version == version
+
+
+def mirror_counts_of(dir_):
+    from portal.numbers import selectors
+
+    return selectors.dir_number_status_counts(dir=dir_)
+
+
+def vars_of(number) -> dict:
+    return {"id": number.id, "phone_number": number.phone_number, "batch_id": number.batch_id}
+
+
+def test_a_full_save_of_a_stale_dir_never_puts_an_older_numbers_version_back(dir_a):
+    from portal.numbers import mirror
+
+    stale = Dir.objects.get(pk=dir_a.pk)
+    mirror.numbers_changed(dir_id=dir_a.pk)
+    stale.display_name = "Renamed"
+    stale.save()
+    fresh = Dir.objects.get(pk=dir_a.pk)
+    assert (fresh.display_name, fresh.numbers_version) == ("Renamed", 1)

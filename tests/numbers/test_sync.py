@@ -349,3 +349,25 @@ def test_a_dir_with_only_removed_rows_is_compared_not_just_inserted(demo, team_a
     services.account_sync(account=demo, full=True)
     assert DirNumber.objects.filter(dir__team=team_a, removed_at=None).count() == attached
     assert local_state(team_a) == remote_state(sim.key)
+
+
+def test_the_sync_refreshes_counts_when_numbers_are_gone_remotely(sim, connected, team_a):
+    from portal.numbers import selectors
+
+    sim.inventory("+13125552000", "+13125552001")
+    enterprise = sim.activated_enterprise()
+    remote = sim.verified_dir(enterprise_id=enterprise["id"])
+    path = f"/v2/dir/{remote['id']}/phone_numbers"
+    sim.ok(
+        "POST",
+        path,
+        status=201,
+        json={"phone_numbers": ["+13125552000", "+13125552001"], "documents": sim.loa()},
+    )
+    services.account_sync(account=connected, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+    assert selectors.dir_number_status_counts(dir=dir_) == {"submitted": 2}
+    sim.request("DELETE", path, json={"phone_numbers": ["+13125552000"]}).raise_for_status()
+    services.account_sync(account=connected, full=True)
+    dir_.refresh_from_db()  # as the next page would read it
+    assert sum(selectors.dir_number_status_counts(dir=dir_).values()) == 1
