@@ -78,7 +78,9 @@ class Dir(RemoteMirrorModel):
         # (counts cached under it would be served again); only the mirror's F() update moves it.
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "numbers_version"
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "numbers_version"
             ]
         super().save(*args, **kwargs)
 

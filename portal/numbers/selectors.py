@@ -128,7 +128,12 @@ class IndexPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         keys = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
-        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=keys)} if keys else {}
+        # The rows by primary key alone (the keys are already scoped and filtered): with the list's
+        # filters repeated, SQLite may walk the DIR's index instead of 25 key lookups (17 ms at 100k).
+        rows_query = self.object_list.model._default_manager.filter(pk__in=keys)
+        rows_query.query.select_related = self.object_list.query.select_related
+        rows_query.query.deferred_loading = self.object_list.query.deferred_loading
+        rows = {row.pk: row for row in rows_query} if keys else {}
         return self._get_page([rows[k] for k in keys if k in rows], number, self)
 
 
