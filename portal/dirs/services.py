@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from portal import telnyx
 from portal.core.exceptions import ServiceError
 from portal.core.services import audit_record
+from portal.dirs import checks
 from portal.dirs.models import Dir, DirLogo
 from portal.numbers import mirror
 from portal.numbers.models import StatusChange
@@ -135,6 +136,63 @@ def dir_create(
         request=request,
     )
     return dir_
+
+
+def dir_findings(*, values: dict, enterprise_data: dict, stage: str) -> list[checks.Finding]:
+    """The local pre-submit checks, minus the https rule for our own logo URL where the simulator allows http."""
+    findings = checks.dir_checks(values=values, enterprise=enterprise_data, stage=stage)
+    if logo_is_local_http(values.get("logo_url") or ""):
+        findings = [f for f in findings if not (f.field == "logo_url" and "HTTPS" in f.message)]
+    return findings
+
+
+@dataclasses.dataclass(frozen=True)
+class ComposeResult:
+    """What saving the compose form came to: the DIR, or None while `warnings` await confirmation."""
+
+    dir: Dir | None
+    warnings: list[checks.Finding]
+
+
+def dir_compose_save(
+    *,
+    account: TelnyxAccount,
+    enterprise: Enterprise,
+    dir: Dir | None,
+    values: dict[str, Any],
+    changes: dict[str, Any],
+    confirm_draft: bool,
+    confirm_warnings: bool,
+    user: User,
+    request: HttpRequest | None = None,
+) -> ComposeResult:
+    """Create (dir None) or update a DIR from the compose form, after the local rules.
+
+    A real change to a verified DIR needs `confirm_draft` (it goes back to draft); blocking check
+    findings refuse the save; warnings need `confirm_warnings`. Raises DirRefused with field errors.
+    """
+    if (
+        dir is not None
+        and dir.status == Dir.Status.VERIFIED
+        and set(changes) - KEEPS_VERIFIED
+        and not confirm_draft
+    ):
+        raise DirRefused([("confirm_draft", _("Confirm that this verified DIR goes back to draft."))])
+    findings = dir_findings(
+        values={**values, "documents": dir.documents if dir else []},
+        enterprise_data=enterprise.data,
+        stage=checks.SAVE,
+    )
+    if blocking := checks.blocking(findings):
+        raise DirRefused([(f.field, f.message) for f in blocking])
+    warnings = [f for f in findings if f.level == checks.WARN]
+    if warnings and not confirm_warnings:
+        return ComposeResult(dir=None, warnings=warnings)
+    if dir is None:
+        saved = dir_create(account=account, enterprise=enterprise, values=values, user=user, request=request)
+    else:
+        saved = dir_update(dir=dir, account=account, values=changes, user=user, request=request)
+    return ComposeResult(dir=saved, warnings=warnings)
 
 
 def dir_update(

@@ -81,47 +81,31 @@ def _add_errors(form, errors) -> None:
         form.add_error(field if field in form.fields else None, message)
 
 
-def _findings(values: dict, enterprise_data: dict, stage: str) -> list:
-    """C's local checks, minus the https rule for our own logo URL where the simulator allows http."""
-    findings = checks.dir_checks(values=values, enterprise=enterprise_data, stage=stage)
-    logo = values.get("logo_url") or ""
-    if services.logo_is_local_http(logo):
-        findings = [f for f in findings if not (f.field == "logo_url" and "HTTPS" in f.message)]
-    return findings
-
-
 def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | None) -> Dir | None:
-    """Upload the logo, run the local checks, then create or update; None when it needs confirming."""
+    """Store an uploaded logo, then save through the service; None while warnings await confirming."""
     upload = form.cleaned_data.get("logo_file")
     if upload:
         logo = services.logo_create(
             team=request.team, data=upload.read(), filename=upload.name, user=request.user
         )
         form.cleaned_data["logo_url"] = services.logo_public_url(logo=logo)
-        form.data = form.data.copy()
+        form.data = form.data.copy()  # the form shows the new URL if it comes back
         form.data["logo_url"] = form.cleaned_data["logo_url"]
-    enterprise = dir_.enterprise if dir_ else form.cleaned_data["enterprise"]
     values = form.api_values()
-    changes = form.api_changes() if dir_ else values
-    back_to_draft = dir_ and dir_.status == Dir.Status.VERIFIED and set(changes) - services.KEEPS_VERIFIED
-    if back_to_draft and not form.cleaned_data.get("confirm_draft"):
-        raise services.DirRefused(
-            [("confirm_draft", _("Confirm that this verified DIR goes back to draft."))]
-        )
-    findings = _findings(
-        {**values, "documents": dir_.documents if dir_ else []}, enterprise.data, checks.SAVE
+    result = services.dir_compose_save(
+        account=account,
+        enterprise=dir_.enterprise if dir_ else form.cleaned_data["enterprise"],
+        dir=dir_,
+        values=values,
+        changes=form.api_changes() if dir_ else values,
+        confirm_draft=bool(form.cleaned_data.get("confirm_draft")),
+        confirm_warnings=bool(form.cleaned_data.get("confirm_warnings")),
+        user=request.user,
+        request=request,
     )
-    if checks.blocking(findings):
-        raise services.DirRefused([(f.field, f.message) for f in checks.blocking(findings)])
-    form.warnings = [f for f in findings if f.level == checks.WARN]
-    form.general_warnings = [f for f in form.warnings if f.field not in form.fields]
-    if form.warnings and not form.cleaned_data.get("confirm_warnings"):
-        return None
-    if dir_ is None:
-        return services.dir_create(
-            account=account, enterprise=enterprise, values=values, user=request.user, request=request
-        )
-    return services.dir_update(dir=dir_, account=account, values=changes, user=request.user, request=request)
+    form.warnings = result.warnings
+    form.general_warnings = [f for f in result.warnings if f.field not in form.fields]
+    return result.dir
 
 
 def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
@@ -261,8 +245,10 @@ def dir_document_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _submit_context(dir_: Dir) -> dict:
-    findings = _findings(
-        {**dir_.data, "call_reasons": list(dir_.call_reasons)}, dir_.enterprise.data, checks.SUBMIT
+    findings = services.dir_findings(
+        values={**dir_.data, "call_reasons": list(dir_.call_reasons)},
+        enterprise_data=dir_.enterprise.data,
+        stage=checks.SUBMIT,
     )
     return {
         "dir": dir_,

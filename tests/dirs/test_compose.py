@@ -112,6 +112,40 @@ def test_editing_a_verified_dir_sends_it_back_to_draft(make_dir, connected, memb
     assert StatusChange.objects.filter(dir=dir_, from_status="verified", to_status="draft").count() == 1
 
 
+def test_compose_save_needs_the_back_to_draft_confirmation_for_a_real_change(make_dir, connected, member_a):
+    dir_, remote = make_dir("verified")
+    common = {"account": connected, "enterprise": dir_.enterprise, "dir": dir_, "user": member_a}
+    with pytest.raises(services.DirRefused) as refused:
+        services.dir_compose_save(
+            values=api_values(), changes={"display_name": "Northwind Care"}, confirm_draft=False, confirm_warnings=True,
+            **common,
+        )  # fmt: skip
+    assert refused.value.errors[0][0] == "confirm_draft"
+    dir_.refresh_from_db()
+    assert (dir_.status, dir_.display_name) == ("verified", remote["display_name"])  # nothing was sent
+    # A webhook URL alone keeps it verified: no confirmation asked.
+    kept = services.dir_compose_save(
+        values=api_values(), changes={"webhook_url": "https://hooks.example/telnyx"}, confirm_draft=False,
+        confirm_warnings=True, **common,
+    )  # fmt: skip
+    assert kept.dir.status == Dir.Status.VERIFIED
+
+
+def test_compose_save_holds_warnings_until_confirmed(connected, enterprise, member_a):
+    values = api_values(display_name="Northwind Family Clinic")  # over 15 characters: a warning
+    common = {"account": connected, "enterprise": enterprise, "dir": None, "user": member_a}
+    held = services.dir_compose_save(
+        values=values, changes=values, confirm_draft=False, confirm_warnings=False, **common
+    )
+    assert held.dir is None and held.warnings
+    assert not Dir.objects.exists()
+    saved = services.dir_compose_save(
+        values=values, changes=values, confirm_draft=False, confirm_warnings=True, **common
+    )
+    assert saved.dir.display_name == "Northwind Family Clinic"
+    assert [w.code for w in saved.warnings] == [w.code for w in held.warnings]
+
+
 def test_editing_a_dir_in_review_is_refused_with_telnyx_message(sim, make_dir, connected, member_a):
     """The mirror still says draft; Telnyx's 400 is passed on and nothing changes locally."""
     dir_, remote = make_dir()
