@@ -84,3 +84,13 @@ def test_demo_seed_refuses_with_debug_off(tmp_path):
     result = _manage("seed_demo", env=PRODUCTION_ENV, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "Refusing to create demo accounts" in result.stderr
+
+
+def test_makemigrations_check_runs_on_a_bare_checkout(tmp_path):
+    """No .env and no secrets: checking migrations still works (and models match them)."""
+    result = _manage("makemigrations", "--check", "--dry-run", env={}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    # Every other command still refuses to start without its secrets.
+    refused = _manage("check", env={}, tmp_path=tmp_path)
+    assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr
