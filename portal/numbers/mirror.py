@@ -288,32 +288,14 @@ def _insert(
         f" RETURNING {ops.quote_name('remote_id')}, {ops.quote_name('id')}" if returning else ""
     )
     if connection.vendor == "postgresql":
-        import psycopg
-
-        # One array per column, unnested, bound on the server in binary: ten parameters and a short
-        # statement, where a VALUES list of 2,500 placeholders had psycopg parse and quote it all.
-        # (Django's cursor binds on the client; this one shares its connection and transaction.)
-        connection.ensure_connection()
-        cursor = connection.make_cursor(psycopg.Cursor(connection.connection))
-    else:
-        cursor = connection.cursor()
-    with cursor:
-        if connection.vendor == "postgresql":
-            types = [model._meta.get_field(c).db_type(connection) for c in columns]
-            arrays = ", ".join(f"%b::{'text' if t == 'jsonb' else t}[]" for t in types)  # %b: binary
-            picks = ", ".join(f"c{i}::jsonb" if t == "jsonb" else f"c{i}" for i, t in enumerate(types))
-            aliases = ", ".join(f"c{i}" for i in range(len(columns)))
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {picks} FROM unnest({arrays}) AS u({aliases}){suffix}",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
-            return cursor.fetchall() if returning else []
-        # SQLite: multi-row VALUES (executemany would send a statement per row), split where the
-        # backend caps the parameters of one statement.
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        limit = connection.features.max_query_params
-        per_statement = max(1, limit // len(columns)) if limit else len(rows)
-        inserted: list[tuple[str, int]] = []
+        return _insert_unnest(model, columns, rows, f"INSERT INTO {table} ({names})", suffix, returning)
+    # SQLite: multi-row VALUES (executemany would send a statement per row), split where the
+    # backend caps the parameters of one statement.
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    limit = connection.features.max_query_params
+    per_statement = max(1, limit // len(columns)) if limit else len(rows)
+    inserted: list[tuple[str, int]] = []
+    with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(
@@ -322,7 +304,39 @@ def _insert(
             )
             if returning:
                 inserted.extend(cursor.fetchall())
-        return inserted
+    return inserted
+
+
+def _insert_unnest(model, columns, rows, insert: str, suffix: str, returning: bool):
+    """PostgreSQL: one array per column, unnested, bound on the server in binary.
+
+    A short statement with a dozen parameters, where a VALUES list of 2,500 placeholders had
+    psycopg parse and quote it all on the client. A column with one value for every row (the DIR,
+    the sync's timestamps) goes as that single value, not as an array of copies.
+    """
+    import psycopg
+
+    # Placeholders in the SELECT list come before those in unnest(): so do their values.
+    picks, scalars, arrays, lists, aliases = [], [], [], [], []
+    for index, (name, values) in enumerate(zip(columns, zip(*rows, strict=True), strict=True)):
+        db_type = model._meta.get_field(name).db_type(connection)
+        bound = "text" if db_type == "jsonb" else db_type  # JSON travels as text, cast on the server
+        cast = "::jsonb" if db_type == "jsonb" else ""
+        # The first column (the remote id) always stays an array: it is what tells rows apart.
+        if index and values.count(values[0]) == len(values):
+            picks.append(f"%b::{bound}{cast}")
+            scalars.append(values[0])
+        else:
+            picks.append(f"c{index}{cast}")
+            arrays.append(f"%b::{bound}[]")
+            lists.append(list(values))
+            aliases.append(f"c{index}")
+    source = f" FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})"
+    connection.ensure_connection()
+    # Django's cursor binds on the client; this one shares its connection and transaction.
+    with connection.make_cursor(psycopg.Cursor(connection.connection)) as cursor:
+        cursor.execute(f"{insert} SELECT {', '.join(picks)}{source}{suffix}", [*scalars, *lists])
+        return cursor.fetchall() if returning else []
 
 
 def _insert_numbers(
