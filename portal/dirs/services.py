@@ -242,7 +242,7 @@ def dir_submit(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpReq
 
 def dir_delete(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpRequest | None = None) -> Dir:
     """Ask Telnyx to delete a DIR; it is mirrored as delete_requested until Telnyx finishes."""
-    if dir.status in (Dir.Status.SUBMITTED, Dir.Status.IN_REVIEW):
+    if not dir.can_delete:
         raise DirRefused([(None, delete_refusal(dir.status))])
     try:
         with telnyx.get_client(api_key=account.api_key) as api:
@@ -342,6 +342,8 @@ def submit_refusal(status: str) -> str:
 
 
 def delete_refusal(status: str) -> str:
+    if status == Dir.Status.DELETE_REQUESTED:
+        return _("Deletion of this DIR was already requested; Telnyx is finishing it.")
     return _(
         "This DIR cannot be deleted while Telnyx is reviewing it (%(status)s). Wait for the decision."
     ) % {"status": Dir.Status(status).label}

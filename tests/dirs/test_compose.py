@@ -184,6 +184,10 @@ def test_delete_mirrors_delete_requested(make_dir, connected, member_a):
     assert deleted.status == Dir.Status.DELETE_REQUESTED
     assert StatusChange.objects.filter(dir=dir_, to_status="delete_requested", source="user").exists() is True
     assert AuditEvent.objects.filter(verb="dir_delete_requested").exists() is True
+    # A second delete is refused here, without asking Telnyx again.
+    with pytest.raises(services.DirRefused, match="already requested"):
+        services.dir_delete(dir=deleted, account=connected, user=member_a)
+    assert AuditEvent.objects.filter(verb="dir_delete_requested").count() == 1
 
 
 def test_delete_with_attached_numbers_is_refused_with_the_contract_message(
