@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404
 from portal.accounts.models import Team
 from portal.dirs.models import Dir, DirLogo
 from portal.enterprises.models import Enterprise
-from portal.numbers.selectors import dir_number_status_counts
 
 # --- List and compose: create, edit, logo, documents, submit, delete
 
@@ -68,11 +67,3 @@ def enterprise_choice_get(*, team: Team, pk: str) -> Enterprise | None:
 def logo_get(*, token) -> DirLogo:
     """A stored logo by its public token, or 404 (logos are public: anyone with the URL may fetch)."""
     return get_object_or_404(DirLogo.objects.only("bmp", "sha256", "created_at"), token=token)
-
-
-# --- Detail page: status, comments, claims
-
-
-def dir_number_counts(*, dir: Dir) -> dict[str, int]:
-    """How many numbers attached to the DIR (not removed) are in each status (cached per version)."""
-    return dir_number_status_counts(dir=dir)

@@ -19,7 +19,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, trigger_client_event
 
 from portal.accounts import selectors as account_selectors
-from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
@@ -308,7 +307,7 @@ def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         url = reverse("dirs:dir_detail", args=[request.team.slug, dir_.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
-        number_total = sum(selectors.dir_number_counts(dir=dir_).values())
+        number_total = sum(number_selectors.dir_number_status_counts(dir=dir_).values())
         context = {"dir": dir_, "errors": errors, "number_total": number_total}
         return render(request, "dirs/_dir_actions.html#dir-delete-form", context)
     for message in errors:
@@ -320,11 +319,6 @@ def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 DIR_DETAIL = "dirs/dir_detail.html"
 FAILED = (Dir.Status.REJECTED, Dir.Status.UNSUCCESSFUL, Dir.Status.PERMANENTLY_REJECTED)
-
-
-def _can_act(request: HtmxHttpRequest) -> bool:
-    """Members and admins act on DIRs; viewers and support agents only look."""
-    return request.team_access.can_write and request.team_access.has_role(Role.MEMBER)
 
 
 def _dates(dir_: Dir) -> list[tuple[str, object]]:
@@ -370,11 +364,11 @@ def _documents(dir_: Dir) -> list[dict]:
 def dir_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One DIR from the mirror; comments and claims load as their own fragments."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
-    counts = selectors.dir_number_counts(dir=dir_)
+    counts = number_selectors.dir_number_status_counts(dir=dir_)
     failed = dir_.status in FAILED
     context = {
         "dir": dir_,
-        "can_act": _can_act(request),
+        "can_act": request.team_access.can_write,
         "changes": number_selectors.status_change_list(team=request.team, dir=dir_, limit=20),
         "reasons": [guidance.explain(r) for r in dir_.rejection_reasons or []] if failed else [],
         "documents": _documents(dir_),
@@ -401,7 +395,7 @@ def dir_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _remote_card(request: HtmxHttpRequest, dir_: Dir, read) -> dict:
     """Context for a card read from Telnyx: its items, or why they couldn't be loaded."""
-    context = {"dir": dir_, "can_act": _can_act(request), "items": [], "error": ""}
+    context = {"dir": dir_, "can_act": request.team_access.can_write, "items": [], "error": ""}
     account = account_selectors.telnyx_account_get(team=request.team)
     if account is None:
         context["error"] = _("No Telnyx account is connected to this team.")

@@ -20,7 +20,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, trigger_client_event
 
 from portal.accounts import selectors as account_selectors
-from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
@@ -268,10 +267,6 @@ def _add_dir(request: HtmxHttpRequest, dir_pk: int):
     return dir_selectors.dir_get(team=request.team, pk=dir_pk)
 
 
-def _add_can_act(request: HtmxHttpRequest) -> bool:
-    return request.team_access.can_write and request.team_access.has_role(Role.MEMBER)
-
-
 def _add_documents(request: HtmxHttpRequest) -> dict:
     return {
         "loas": document_selectors.document_list(team=request.team, kind=Document.Kind.LOA, limit=10),
@@ -288,7 +283,7 @@ def _add_context(request: HtmxHttpRequest, dir_, *, form=None, preflight=None, g
         "preflight": preflight,
         "ready": preflight is not None and bool(preflight.ok) and not preflight.problems,
         "refusal": services.add_refusal(dir=dir_),
-        "can_act": _add_can_act(request),
+        "can_act": request.team_access.can_write,
         "chosen_loa": str(form["loa"].value() or ""),
         "chosen_documents": [str(v) for v in form["documents"].value() or []],
         **_add_documents(request),
@@ -441,7 +436,7 @@ def number_add_progress(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     dir_ = _add_dir(request, dir_pk)
     context = {
         "dir": dir_,
-        "can_act": _add_can_act(request),
+        "can_act": request.team_access.can_write,
         **_add_progress(dir_, _group(request.GET.get("group"))),
     }
     return render(request, f"{NUMBER_ADD}#add-progress", context)
@@ -461,7 +456,7 @@ def number_add_resubmit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         error = exc.message
     context = {
         "dir": dir_,
-        "can_act": _add_can_act(request),
+        "can_act": request.team_access.can_write,
         "resubmit_error": error,
         **_add_progress(dir_, group),
     }
