@@ -141,7 +141,7 @@ NAME_STOPWORDS = {
 }
 DBA_HINTS = ("dba", "d/b/a", "doing business as", "assumed name", "fictitious", "trade name")
 
-_EMOJI = re.compile(
+EMOJI = re.compile(
     "["
     "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, symbols & pictographs extended
     "\U0001f1e6-\U0001f1ff"  # regional indicators (flags)
@@ -267,7 +267,7 @@ def _display_name(raw: Any) -> list[Finding]:
         return f
     if len(name) > NAME_MAX:
         block(_("Use at most %(max)d characters (this one has %(n)d).") % {"max": NAME_MAX, "n": len(name)})
-    if _EMOJI.search(name):
+    if EMOJI.search(name):
         block(_("Remove emoji and symbols: carriers show plain text only."))
     if _PHONE.search(name) or _DIGIT_RUN.search(name):
         block(_("Don't put a phone number in the display name."))

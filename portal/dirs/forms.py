@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from portal.dirs import checks
 from portal.dirs.models import Dir
 from portal.dirs.services import DOCUMENT_MAX, LOGO_MAX_INPUT
 from portal.enterprises.models import Enterprise
@@ -44,10 +43,9 @@ class DirFilterForm(forms.Form):
 
 # --- compose (create and edit)
 
-CERTIFICATIONS = ("certify_brand_is_accurate", "certify_no_shaft_content", "certify_ip_ownership")
-NAME_MAX, NAME_SHORT = 35, 15
-REASONS_MAX, REASON_MAX = 10, 64
-EMOJI = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf\U0000fe0f\U0000200d\U00002b00-\U00002bff]")
+# The limits and the emoji rule are the pre-submit checks' own (one definition of each rule).
+CERTIFICATIONS, NAME_MAX, NAME_SHORT = checks.CERTIFICATIONS, checks.NAME_MAX, checks.NAME_SHORT
+REASONS_MAX, REASON_MAX, EMOJI = checks.REASONS_MAX, checks.REASON_MAX, checks.EMOJI
 DOCUMENT_TYPE_CHOICES = [
     ("business_registration", _("Business registration")),
     ("articles_of_incorporation", _("Articles of incorporation")),
