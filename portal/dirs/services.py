@@ -54,6 +54,7 @@ DOCUMENT_TYPES = {
 }
 DOCUMENTS_PER_DIR = 20
 CATALOGUE_TTL = 3600
+CATALOGUE_RETRY_AFTER = 60
 
 # A change to only these fields leaves a verified DIR verified.
 KEEPS_VERIFIED = frozenset({"webhook_url", "bpo_authorizations"})
@@ -425,7 +426,10 @@ def call_reason_catalogue(*, account: TelnyxAccount) -> list[str]:
             with telnyx.get_client(api_key=account.api_key) as api:
                 reasons = sorted({r.get("reason", "") for r in api.call_reason_iter()} - {""})
         except telnyx.TelnyxError:
-            return []  # typed reasons still work; the catalogue is a convenience
+            # Typed reasons still work; the catalogue is a convenience. Remember the failure for a
+            # minute, so each compose page does not wait on Telnyx's retries again while it is down.
+            cache.set(key, [], CATALOGUE_RETRY_AFTER)
+            return []
         cache.set(key, reasons, CATALOGUE_TTL)
     return reasons
 

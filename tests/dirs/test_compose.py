@@ -464,3 +464,16 @@ def test_changing_only_the_webhook_of_a_verified_dir_needs_no_confirmation(
     dir_.refresh_from_db()
     assert dir_.status == "verified"
     assert dir_.data["webhook_url"] == "https://portal.test/webhooks/telnyx/1/"
+
+
+def test_call_reason_catalogue_remembers_a_failure_for_a_minute(sim, connected):
+    from django.core.cache import cache
+
+    sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "call_reasons"})
+    assert services.call_reason_catalogue(account=connected) == []
+    sim.ok("DELETE", "/_sim/faults")
+    # Telnyx answers again, but for a minute the pages do not wait on it a second time.
+    assert services.call_reason_catalogue(account=connected) == []
+    cache.clear()  # the minute is up
+    reasons = services.call_reason_catalogue(account=connected)
+    assert reasons and reasons == sorted(reasons)
