@@ -241,6 +241,36 @@ def dir_submit(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpReq
     return dir_
 
 
+def dir_submit_findings(*, dir: Dir) -> list[checks.Finding]:
+    """The pre-submit checks on the mirrored DIR, as Telnyx's vetting would see it."""
+    return dir_findings(
+        values={**dir.data, "call_reasons": list(dir.call_reasons)},
+        enterprise_data=dir.enterprise.data,
+        stage=checks.SUBMIT,
+    )
+
+
+def dir_submit_checked(
+    *,
+    dir: Dir,
+    account: TelnyxAccount | None,
+    confirm_warnings: bool,
+    user: User,
+    request: HttpRequest | None = None,
+) -> Dir:
+    """The submit page's rules, then submit: blocking findings stop it, warnings need confirming."""
+    if not dir.can_submit:
+        raise DirRefused([(None, submit_refusal(dir.status))])
+    findings = dir_submit_findings(dir=dir)
+    if checks.blocking(findings):
+        raise DirRefused([(None, _("Fix the problems below before submitting."))])
+    if account is None:
+        raise DirRefused([(None, _("No Telnyx account is connected to this team."))])
+    if any(f.level == checks.WARN for f in findings) and not confirm_warnings:
+        raise DirRefused([(None, _("Tick the box to confirm you have read the warnings."))])
+    return dir_submit(dir=dir, account=account, user=user, request=request)
+
+
 def dir_delete(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpRequest | None = None) -> Dir:
     """Ask Telnyx to delete a DIR; it is mirrored as delete_requested until Telnyx finishes."""
     if not dir.can_delete:

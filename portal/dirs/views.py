@@ -244,11 +244,7 @@ def dir_document_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _submit_context(dir_: Dir) -> dict:
-    findings = services.dir_findings(
-        values={**dir_.data, "call_reasons": list(dir_.call_reasons)},
-        enterprise_data=dir_.enterprise.data,
-        stage=checks.SUBMIT,
-    )
+    findings = services.dir_submit_findings(dir=dir_)
     return {
         "dir": dir_,
         "refusal": services.submit_refusal(dir_.status),
@@ -264,25 +260,21 @@ def dir_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     dir_ = selectors.dir_get(team=request.team, pk=pk)
     context = {**_submit_context(dir_), "errors": []}
     if request.method == "POST":
-        account = _account_or_none(request)
-        if context["blocking"] or account is None or not dir_.can_submit:
-            context["errors"] = (
-                [_("Fix the problems below before submitting.")] if context["blocking"] else []
+        try:
+            dir_ = services.dir_submit_checked(
+                dir=dir_,
+                account=_account_or_none(request),
+                confirm_warnings=request.POST.get("confirm_warnings") == "on",
+                user=request.user,
+                request=request,
             )
-            if not dir_.can_submit:
-                context["errors"] = [services.submit_refusal(dir_.status)]
-        elif context["warnings"] and request.POST.get("confirm_warnings") != "on":
-            context["errors"] = [_("Tick the box to confirm you have read the warnings.")]
+        except ServiceError as exc:
+            context["errors"] = [m for _f, m in getattr(exc, "errors", [(exc.field, exc.message)])]
         else:
-            try:
-                dir_ = services.dir_submit(dir=dir_, account=account, user=request.user, request=request)
-            except ServiceError as exc:
-                context["errors"] = [m for _f, m in getattr(exc, "errors", [(exc.field, exc.message)])]
-            else:
-                messages.success(
-                    request, _("“%(name)s” was submitted for vetting.") % {"name": dir_.display_name}
-                )
-                return redirect("dirs:dir_detail", request.team.slug, dir_.pk)
+            messages.success(
+                request, _("“%(name)s” was submitted for vetting.") % {"name": dir_.display_name}
+            )
+            return redirect("dirs:dir_detail", request.team.slug, dir_.pk)
     return render(request, DIR_SUBMIT, context)
 
 

@@ -381,6 +381,16 @@ def test_submit_page_submits_once_checks_pass(sim, make_dir, client_as, member_a
     assert "cannot be submitted" in again.text
 
 
+def test_submit_page_without_a_telnyx_account_says_so(sim, make_dir, client_as, member_a, monkeypatch):
+    dir_, _remote = make_dir()
+    monkeypatch.setattr("portal.dirs.checks.dir_checks", lambda **kwargs: [])
+    dir_.team.telnyx_account.delete()
+    response = client_as(member_a).post(reverse("dirs:dir_submit", args=["acme", dir_.pk]))
+    assert response.status_code == 200
+    assert "No Telnyx account is connected" in response.text
+    assert Dir.objects.get(pk=dir_.pk).status == "draft"
+
+
 def test_delete_refusal_is_shown_in_the_modal_fragment(sim, make_dir, client_as, member_a):
     dir_, remote = make_dir("verified")
     sim.ok("POST", f"/_sim/dir/{remote['id']}/claims", 201, json={})
