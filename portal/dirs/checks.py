@@ -180,11 +180,13 @@ def dir_checks(
     stage: str,
     claims: Iterable[dict[str, Any]] = (),
     upheld: Iterable[dict[str, Any]] = (),
+    http_logo_ok: bool = False,
 ) -> list[Finding]:
     """Run the local checks for one DIR; stage "save" runs the editing checks, "submit" all of them.
 
     ``claims`` are this DIR's infringement claims (remote dicts); ``upheld`` are other DIRs of the
-    team (``display_name``, ``logo_url``) whose claim was upheld.
+    team (``display_name``, ``logo_url``) whose claim was upheld. ``http_logo_ok`` waives the HTTPS
+    rule for a logo URL (the portal's own logo on a local http portal, which the simulator accepts).
     """
     if stage not in (SAVE, SUBMIT):
         raise ValueError(f"unknown stage {stage!r}")
@@ -196,7 +198,7 @@ def dir_checks(
     findings += _association(values, enterprise, documents)
     findings += _prohibited(values)
     findings += _call_reasons(values.get("call_reasons"))
-    findings += _logo(values.get("logo_url"), documents, stage)
+    findings += _logo(values.get("logo_url"), documents, stage, http_ok=http_logo_ok)
     findings += _reuse(values, list(upheld))
     if stage == SUBMIT:
         findings += _documents(documents)
@@ -456,7 +458,7 @@ def _call_reasons(raw: Any) -> list[Finding]:
 # --- P9 logo (what can be checked without fetching it)
 
 
-def _logo(raw: Any, documents: list[dict], stage: str) -> list[Finding]:
+def _logo(raw: Any, documents: list[dict], stage: str, *, http_ok: bool = False) -> list[Finding]:
     url = _text(raw)
     if not url:
         return []
@@ -466,7 +468,7 @@ def _logo(raw: Any, documents: list[dict], stage: str) -> list[Finding]:
         parts = urlsplit(url)
     except ValueError:  # e.g. "https://[::1/logo.bmp": treated as not HTTPS at all
         parts = urlsplit("")
-    if parts.scheme != "https" or not parts.netloc:
+    if (parts.scheme != "https" or not parts.netloc) and not http_ok:
         f.append(
             Finding(
                 "P9", BLOCK, field, _("The logo must be served over public HTTPS."), ("logo_unreachable",)

@@ -303,6 +303,23 @@ def test_p9_logo_must_be_https(url):
     assert "P9" in codes(run(logo_url=url), "block", "logo_url")
 
 
+def test_p9_https_waived_only_for_the_portals_own_local_logo(settings):
+    from portal.dirs import services
+
+    url = "http://localhost:8000/logos/0b1f.bmp"
+    assert codes(run(logo_url=url), "block", "logo_url") == ["P9"]
+    waived = dir_checks(values=good(logo_url=url), enterprise=ENTERPRISE, stage="submit", http_logo_ok=True)
+    assert codes(waived, "block", "logo_url") == []
+    # The services decide the waiver from settings: the simulator's loopback rule, our own URL.
+    settings.PORTAL_PUBLIC_URL, settings.SIMULATOR_ALLOW_HTTP_LOOPBACK = "http://localhost:8000", True
+    settings.TELNYX_API_BASE_URL = "http://127.0.0.1:8765/v2"
+    assert codes(services.dir_findings(values=good(logo_url=url), enterprise_data=ENTERPRISE, stage="submit"),
+                 "block", "logo_url") == []  # fmt: skip
+    settings.TELNYX_API_BASE_URL = "https://api.telnyx.com/v2"
+    assert codes(services.dir_findings(values=good(logo_url=url), enterprise_data=ENTERPRISE, stage="submit"),
+                 "block", "logo_url") == ["P9"]  # fmt: skip
+
+
 def test_p9_logo_url_128_pass_129_block():
     base = "https://cdn.acme.com/"
     url128 = base + "a" * (128 - len(base) - 4) + ".bmp"
