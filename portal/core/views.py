@@ -16,7 +16,7 @@ from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core import selectors
 from portal.core.forms import AuditFilterForm
-from portal.core.htmx import HtmxHttpRequest
+from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.numbers import selectors as number_selectors
 
 
@@ -45,8 +45,7 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         team=request.team, verb=filters.get("verb") or "", actor=filters.get("actor") or ""
     )
     page = Paginator(events, filters.get("per_page") or 25).get_page(request.GET.get("page"))
-    # A history restore asks for the whole page even though it comes from htmx.
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = wants_fragment(request)
     template = "core/audit_list.html#audit-results" if fragment else "core/audit_list.html"
     return render(request, template, {"form": form, "page": page})
 

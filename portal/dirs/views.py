@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from portal.accounts import selectors as account_selectors
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
-from portal.core.htmx import HtmxHttpRequest
+from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.dirs import checks, guidance, selectors, services
 from portal.dirs.forms import (
     CallReasonsField,
@@ -61,8 +61,7 @@ def dir_list(request: HtmxHttpRequest) -> HttpResponse:
         "counts": [(value, label, counts[value]) for value, label in Dir.Status.choices if value in counts],
         "total": sum(counts.values()),
     }
-    # A history restore asks for the whole page even though it comes from htmx.
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = wants_fragment(request)
     return render(request, f"{DIR_LIST}#dir-results" if fragment else DIR_LIST, context)
 
 

@@ -20,7 +20,7 @@ from portal.accounts import selectors as account_selectors
 from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
-from portal.core.htmx import HtmxHttpRequest
+from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.enterprises import selectors, services
 from portal.enterprises.forms import EnterpriseFilterForm, EnterpriseForm
 from portal.enterprises.models import Enterprise
@@ -48,7 +48,7 @@ def enterprise_list(request: HtmxHttpRequest) -> HttpResponse:
         "searching": bool(filters.get("q")),
         "telnyx_account": account_selectors.telnyx_account_get(team=request.team),
     }
-    fragment = request.htmx and not request.htmx.history_restore_request
+    fragment = wants_fragment(request)
     return render(request, f"{LIST}#enterprise-results" if fragment else LIST, context)
 
 

@@ -22,7 +22,7 @@ from django_htmx.http import push_url, trigger_client_event
 from portal.accounts import selectors as account_selectors
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
-from portal.core.htmx import HtmxHttpRequest
+from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.dirs import guidance
 from portal.dirs import selectors as dir_selectors
 from portal.documents import selectors as document_selectors
@@ -87,11 +87,6 @@ BATCH_DETAIL = "numbers/batch_detail.html"
 NUMBERS_CHANGED = "numbers-changed"  # the numbers table re-reads itself on this event
 
 
-def _fragment(request: HtmxHttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _filters(form) -> dict:
     form.is_valid()  # a bad value is shown and ignored; the valid ones still filter
     data = getattr(form, "cleaned_data", {})
@@ -133,7 +128,9 @@ def number_list(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     """Every number attached to a DIR: status pills with counts, digit search, sort, pages of 25/50/100."""
     dir_ = dir_selectors.dir_get(team=request.team, pk=dir_pk)
     context = _number_list_context(request, dir_, request.GET)
-    return render(request, f"{NUMBER_LIST}#number-results" if _fragment(request) else NUMBER_LIST, context)
+    return render(
+        request, f"{NUMBER_LIST}#number-results" if wants_fragment(request) else NUMBER_LIST, context
+    )
 
 
 EXPORT_HEADER = ["phone_number", "status", "batch_id", "batch_submitted_at", "verified_at",
@@ -240,7 +237,7 @@ def batch_list(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     if polling:
         services.dir_refresh_request(dir=dir_)
     context = {"dir": dir_, "page": page, "polling": polling}
-    return render(request, f"{BATCH_LIST}#batch-results" if _fragment(request) else BATCH_LIST, context)
+    return render(request, f"{BATCH_LIST}#batch-results" if wants_fragment(request) else BATCH_LIST, context)
 
 
 @require_GET
@@ -255,7 +252,9 @@ def batch_detail(request: HtmxHttpRequest, dir_pk: int, pk: int) -> HttpResponse
     if polling:
         services.dir_refresh_request(dir=dir_)
     context = {"dir": dir_, "batch": batch, "numbers": numbers, "polling": polling}
-    return render(request, f"{BATCH_DETAIL}#batch-status" if _fragment(request) else BATCH_DETAIL, context)
+    return render(
+        request, f"{BATCH_DETAIL}#batch-status" if wants_fragment(request) else BATCH_DETAIL, context
+    )
 
 
 # --- Add flow: one page; every step swaps a partial of numbers/number_add.html
