@@ -119,3 +119,36 @@ def test_add_forty_numbers_end_to_end(
     shot(page, "7-removed")
     assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 35
     assert [e for e in console_errors if "favicon" not in e] == []
+
+
+def test_numbers_from_a_csv_and_the_inventory_picker_are_checked_together(
+    page, live_server, demo, sign_in, sim, settings, monkeypatch, tmp_path, console_errors
+):
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
+    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
+    sim.inventory("+13125552000", "+13125552001", "+13125552002", "+17735550100", "+17735550101")
+    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
+    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
+    services.account_sync(account=account, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+
+    sign_in("ada@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
+    # A CSV with a header row, one number a line, national format.
+    upload = tmp_path / "numbers.csv"
+    upload.write_text("phone_number,label\n(312) 555-2000,front desk\n312.555.2001,billing\n")
+    page.locator("#id_csv").set_input_files(str(upload))
+    # And one more from the inventory: search by digits, tick the match.
+    page.locator("#add-inventory-q").fill("7735550101")
+    match = page.locator("#add-inventory input[name=picked][value='+17735550101']")
+    expect(match).to_be_visible()
+    expect(page.locator("#add-inventory input[name=picked]")).to_have_count(1)
+    match.check()
+    page.locator("#add-check").click()
+
+    expect(page.locator("#add-ready")).to_contain_text("3 numbers can be added")
+    expect(page.locator("#add-problems")).to_have_count(0)
+    # The checked list comes back into the box, normalised, from both sources.
+    expect(page.get_by_label("Phone numbers")).to_have_value("+13125552000\n+13125552001\n+17735550101")
+    assert [e for e in console_errors if "favicon" not in e] == []
