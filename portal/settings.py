@@ -91,12 +91,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    # In import order: each app imports only those above it (../shared/tools/app_graph.py checks).
     "portal.core",
     "portal.accounts",
+    "portal.documents",
     "portal.enterprises",
     "portal.dirs",
     "portal.numbers",
-    "portal.documents",
+    "portal.sync",
+    "portal.dashboard",
     # The bundled Telnyx simulator: its own database alias and its own server (runsimulator).
     # Nothing else in portal/ imports it; the portal reaches it over HTTP only.
     "portal.simulator",

@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct-horse-battery"
 
+# The simulator fixtures (sim, connected, make_dir, sim_route…) serve every test package.
+pytest_plugins = ["tests.sim"]
+
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
@@ -116,8 +119,3 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/tests/simulator/" in str(item.fspath):
             item.add_marker(pytest.mark.django_db(databases=["default", "simulator"]))
-
-
-# The simulator fixtures (an httpx client on its WSGI app, per-account helpers) serve every test
-# package that talks to Telnyx, not only tests/simulator/.
-from tests.simulator.conftest import other_sim, sim, sim_http  # noqa: E402,F401

@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Role
+from portal.core.models import AuditEvent
 
 
 class SignInForm(AuthenticationForm):
@@ -129,3 +130,17 @@ class TelnyxAccountForm(forms.Form):
             self.fields["api_key"].help_text = _("Leave blank to keep the stored key. ") + str(
                 self.fields["api_key"].help_text
             )
+
+
+class AuditFilterForm(forms.Form):
+    verb = forms.ChoiceField(
+        label=_("Event"), required=False, choices=[("", _("All events")), *AuditEvent.Verb.choices]
+    )
+    actor = forms.CharField(label=_("Person"), required=False, max_length=100)
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"),
+        required=False,
+        coerce=int,
+        choices=[(25, "25"), (50, "50"), (100, "100")],
+        empty_value=25,
+    )

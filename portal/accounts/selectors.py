@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from portal.accounts.models import Invitation, Membership, Role, Team, TelnyxAccount, User, normalize_email
+from portal.core.models import AuditEvent
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
@@ -103,3 +104,23 @@ def telnyx_account_for_webhook(*, account_id: int) -> TelnyxAccount | None:
 
 def user_exists(*, email: str) -> bool:
     return User.objects.filter(email=normalize_email(email)).exists()
+
+
+# --- Activity log
+
+
+def audit_event_list(*, team, verb: str = "", actor: str = "") -> QuerySet[AuditEvent]:
+    """A team's audit events plus its members' own account events (sign-ins), newest first."""
+    # Account events (sign-ins) of people while they are members of this team; a subquery, not a
+    # join, so an event is not repeated once per team of its actor.
+    member_then = Membership.objects.filter(
+        team=team, user_id=OuterRef("actor_id"), created_at__lte=OuterRef("at")
+    )
+    events = AuditEvent.objects.filter(
+        Q(team=team) | Q(Exists(member_then), team__isnull=True)
+    ).select_related("actor", "team")
+    if verb:
+        events = events.filter(verb=verb)
+    if actor:
+        events = events.filter(Q(actor_email__icontains=actor) | Q(actor__full_name__icontains=actor))
+    return events

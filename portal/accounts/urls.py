@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import include, path, reverse_lazy
 
 from portal.accounts import views
 from portal.accounts.forms import ResetPasswordForm, ResetRequestForm
@@ -27,6 +27,25 @@ _reset = {
     ),
 }
 
+settings_patterns = [
+    path("members/", views.member_list, name="member_list"),
+    path("members/invite/", views.invitation_create, name="invitation_create"),
+    path(
+        "invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("members/<int:pk>/role/", views.member_role, name="member_role"),
+    path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("telnyx/", views.telnyx_account, name="telnyx_account"),
+    path(
+        "telnyx/delete/",
+        views.telnyx_account_delete,
+        name="telnyx_account_delete",
+    ),
+    path("activity/", views.audit_list, name="audit_list"),
+]
+
 urlpatterns = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-out/", views.sign_out, name="sign_out"),
@@ -38,19 +57,6 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/new/", views.team_create, name="team_create"),
-    path("t/<slug:team_slug>/settings/members/", views.member_list, name="member_list"),
-    path("t/<slug:team_slug>/settings/members/invite/", views.invitation_create, name="invitation_create"),
-    path(
-        "t/<slug:team_slug>/settings/invitations/<int:pk>/revoke/",
-        views.invitation_revoke,
-        name="invitation_revoke",
-    ),
-    path("t/<slug:team_slug>/settings/members/<int:pk>/role/", views.member_role, name="member_role"),
-    path("t/<slug:team_slug>/settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
-    path("t/<slug:team_slug>/settings/telnyx/", views.telnyx_account, name="telnyx_account"),
-    path(
-        "t/<slug:team_slug>/settings/telnyx/delete/",
-        views.telnyx_account_delete,
-        name="telnyx_account_delete",
-    ),
+    # A team's settings: members, invitations, the Telnyx account, the activity log.
+    path("t/<slug:team_slug>/settings/", include(settings_patterns)),
 ]

@@ -1,4 +1,4 @@
-"""Sign-in, teams, members, invitations and Telnyx credentials."""
+"""Sign-in, teams, members, invitations, Telnyx credentials and the activity log."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
 from portal.accounts import selectors, services
 from portal.accounts.forms import (
+    AuditFilterForm,
     InvitationForm,
     InvitationSignUpForm,
     MembershipRoleForm,
@@ -28,7 +30,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import Role
 from portal.accounts.permissions import SESSION_TEAM_KEY, team_view
 from portal.core.exceptions import ServiceError
-from portal.core.htmx import HtmxHttpRequest
+from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.core.services import client_ip
 
 MEMBERS = "accounts/member_list.html"
@@ -104,7 +106,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         None if request.user.is_support else teams.first()
     )
     if team is not None:
-        return redirect("core:dashboard", team_slug=team.slug)
+        return redirect("dashboard:dashboard", team_slug=team.slug)
     return redirect("accounts:team_list")
 
 
@@ -123,7 +125,7 @@ def team_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         team = services.team_create(name=form.cleaned_data["name"], creator=request.user, request=request)
         messages.success(request, _("Team %(team)s created. You are its admin.") % {"team": team.name})
-        return redirect("core:dashboard", team_slug=team.slug)
+        return redirect("dashboard:dashboard", team_slug=team.slug)
     return render(request, "accounts/team_create.html", {"form": form})
 
 
@@ -150,7 +152,7 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
             error = exc.message
         else:
             messages.success(request, _("Welcome to %(team)s.") % {"team": membership.team.name})
-            return redirect("core:dashboard", team_slug=membership.team.slug)
+            return redirect("dashboard:dashboard", team_slug=membership.team.slug)
     has_account = selectors.user_exists(email=invitation.email)
     if not user.is_authenticated and not has_account:
         form = InvitationSignUpForm(request.POST or None, email=invitation.email)
@@ -167,7 +169,7 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
             else:
                 login(request, new_user, backend="portal.accounts.backends.ThrottledModelBackend")
                 messages.success(request, _("Welcome to %(team)s.") % {"team": invitation.team.name})
-                return redirect("core:dashboard", team_slug=invitation.team.slug)
+                return redirect("dashboard:dashboard", team_slug=invitation.team.slug)
     context = {
         "invitation": invitation,
         "form": form,
@@ -300,3 +302,22 @@ def telnyx_account_delete(request: HtmxHttpRequest) -> HttpResponse:
     services.telnyx_account_delete(team=request.team, actor=request.user, request=request)
     messages.success(request, _("Telnyx credentials removed."))
     return redirect("accounts:telnyx_account", team_slug=request.team.slug)
+
+
+# --- Activity log
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@team_view(role=Role.ADMIN)
+def audit_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    form.is_valid()  # a bad field is shown and ignored; the valid ones still filter
+    filters = getattr(form, "cleaned_data", {})
+    events = selectors.audit_event_list(
+        team=request.team, verb=filters.get("verb") or "", actor=filters.get("actor") or ""
+    )
+    page = Paginator(events, filters.get("per_page") or 25).get_page(request.GET.get("page"))
+    fragment = wants_fragment(request)
+    template = "accounts/audit_list.html#audit-results" if fragment else "accounts/audit_list.html"
+    return render(request, template, {"form": form, "page": page})

@@ -1,4 +1,4 @@
-"""Abstract bases and the audit log."""
+"""Abstract bases, the audit log, the status timeline and leases: nothing here knows a domain model."""
 
 from __future__ import annotations
 
@@ -73,3 +73,57 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_email or 'system'} {self.verb} {self.target_repr}".strip()
+
+
+class StatusChange(models.Model):
+    """One observed change of a DIR's, batch's or number's status: the timeline.
+
+    Keyed by entity type and id, not by a foreign key, so that every domain can record changes
+    here without core knowing its models. Written only by core.timeline.
+    """
+
+    class Source(models.TextChoices):
+        USER = "user", _("Portal user")
+        SYNC = "sync", _("Sync")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class Entity(models.TextChoices):
+        DIR = "dir", _("DIR")
+        BATCH = "batch", _("Batch")
+        NUMBER = "number", _("Number")
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    entity_type = models.CharField(max_length=8, choices=Entity.choices)
+    entity_id = models.BigIntegerField()
+    # The DIR whose timeline shows the change: the DIR itself, or the DIR of the batch or number.
+    dir_id = models.BigIntegerField(null=True)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    reason = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "numbers_statuschange"  # where it was born; kept so upgrades move no rows
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["entity_type", "entity_id", "-at"], name="statuschange_entity_idx"),
+            models.Index(fields=["dir_id", "-at"], name="statuschange_dir_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class Lease(models.Model):
+    """A database lease on a key (an account's sync, a DIR's adds): one holder at a time, on any database."""
+
+    key = models.CharField(max_length=80, unique=True)
+    holder = models.CharField(max_length=80)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "numbers_synclease"  # where it was born; kept so upgrades move no rows
+
+    def __str__(self) -> str:
+        return f"{self.key} held by {self.holder}"

@@ -62,7 +62,7 @@ class Dir(RemoteMirrorModel):
     # When a page last asked for a re-read from Telnyx (the pollers' throttle; not a sync).
     refresh_requested_at = models.DateTimeField(null=True, blank=True)
     # Goes up (never down) whenever the mirror writes one of the DIR's numbers: the key of its
-    # cached status counts (numbers.selectors.dir_number_status_counts).
+    # cached status counts (dirs.selectors.dir_number_status_counts).
     numbers_version = models.PositiveBigIntegerField(default=0, editable=False)
     data = models.JSONField(default=dict)
 

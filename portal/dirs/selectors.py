@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Count, F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from portal.accounts.models import Team
+from portal.core.selectors import status_change_list
 from portal.dirs.models import Dir, DirLogo
 from portal.enterprises.models import Enterprise
 
@@ -67,3 +69,38 @@ def enterprise_choice_get(*, team: Team, pk: str) -> Enterprise | None:
 def logo_get(*, token) -> DirLogo:
     """A stored logo by its public token, or 404 (logos are public: anyone with the URL may fetch)."""
     return get_object_or_404(DirLogo.objects.only("bmp", "sha256", "created_at"), token=token)
+
+
+# --- Detail page: number counts, the timeline
+
+COUNTS_TTL = 24 * 3600
+
+
+def dir_number_status_counts(*, dir: Dir) -> dict[str, int]:
+    """How many attached numbers of the DIR are in each status.
+
+    One GROUP BY over an index, but that still reads every row (30 ms at 100,000 numbers), so the
+    result is cached under the DIR's numbers_version, which every mirror write of its numbers
+    raises: a page never shows counts older than the DIR row it was given.
+    """
+    key = f"dir-number-counts:{dir.pk}:{dir.numbers_version}"
+    counts = cache.get(key)
+    if counts is None:
+        # Through the reverse relation: the numbers app sits above this one and is not imported.
+        rows = dir.numbers.filter(removed_at=None).order_by().values("status").annotate(n=Count("pk"))
+        counts = {row["status"]: row["n"] for row in rows}
+        cache.set(key, counts, COUNTS_TTL)
+    return counts
+
+
+def timeline(*, team: Team, dir: Dir | None = None, limit: int = 50) -> list:
+    """The newest status changes of a team (or of one DIR and everything under it), each with its DIR's name."""
+    changes = list(status_change_list(team=team, dir_id=dir.pk if dir is not None else None, limit=limit))
+    names = dict(
+        Dir.objects.filter(team=team, pk__in={c.dir_id for c in changes if c.dir_id}).values_list(
+            "pk", "display_name"
+        )
+    )
+    for change in changes:
+        change.dir_display_name = names.get(change.dir_id, "")
+    return changes

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+from collections.abc import Iterable
+from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +20,63 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal import telnyx
 from portal.core.exceptions import ServiceError
+from portal.core.mirror import apply_page, changes_record, plain
+from portal.core.models import StatusChange
 from portal.core.services import audit_record
 from portal.dirs import checks
 from portal.dirs.models import Dir, DirLogo
-from portal.numbers import mirror
-from portal.numbers.models import StatusChange
+from portal.dirs.signals import dir_refresh_wanted
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from portal.accounts.models import Team, TelnyxAccount, User
     from portal.enterprises.models import Enterprise
+
+# --- Mirror: what sync, webhooks and the portal's own writes apply
+
+
+def _dir_values(remote: telnyx.schemas.Dir, enterprise: Enterprise) -> dict:
+    return {
+        "enterprise_id": enterprise.pk,
+        "display_name": remote.display_name,
+        "status": remote.status,
+        "call_reasons": list(remote.call_reasons),
+        "logo_url": remote.logo_url or "",
+        "rejection_reasons": [dataclasses.asdict(r) for r in remote.rejection_reasons],
+        "submitted_at": remote.submitted_at,
+        "verified_at": remote.verified_at,
+        "expiring_at": remote.expiring_at,
+        "remote_updated_at": remote.updated_at,
+        "data": plain(remote),
+    }
+
+
+def dirs_apply_remote(
+    *,
+    team: Team,
+    remotes: Iterable[telnyx.schemas.Dir],
+    enterprises: dict[str, Enterprise],
+    source: str,
+    at: datetime,
+) -> dict[str, Dir]:
+    """Upsert a page of DIRs and record their status changes; DIRs of unknown enterprises are skipped."""
+    remotes = [r for r in remotes if r.enterprise_id in enterprises]
+    wanted = {r.id: _dir_values(r, enterprises[r.enterprise_id]) for r in remotes}
+    rows, before = apply_page(
+        Dir, wanted, at=at, build=lambda rid, v: Dir(team=team, remote_id=rid, synced_at=at, **v)
+    )
+    changes_record(
+        rows,
+        before,
+        team_id=team.pk,
+        entity=StatusChange.Entity.DIR,
+        source=source,
+        dir_id_of=lambda row: row.pk,
+        reason_of=lambda row: row.rejection_reasons or None,
+    )
+    return rows
+
 
 # --- List and compose: create, edit, logo, documents, submit, delete
 
@@ -98,7 +146,7 @@ def _refusal(exc: telnyx.TelnyxError) -> DirRefused:
 def _mirror(*, team: Team, remote: telnyx.schemas.Dir, enterprise: Enterprise) -> Dir:
     """Write the DIR Telnyx returned into the mirror (and its status change into the timeline)."""
     with transaction.atomic():
-        rows = mirror.dirs_apply_remote(
+        rows = dirs_apply_remote(
             team=team,
             remotes=[remote],
             enterprises={remote.enterprise_id: enterprise},
@@ -110,7 +158,7 @@ def _mirror(*, team: Team, remote: telnyx.schemas.Dir, enterprise: Enterprise) -
 
 def webhook_url_for(*, account: TelnyxAccount) -> str:
     """The portal's own receiver for this account's webhooks."""
-    return settings.PORTAL_PUBLIC_URL + reverse("numbers:telnyx_webhook", args=[account.pk])
+    return settings.PORTAL_PUBLIC_URL + reverse("webhooks:telnyx", args=[account.pk])
 
 
 def dir_create(
@@ -429,7 +477,7 @@ def logo_create(*, team: Team, data: bytes, filename: str, user: User) -> DirLog
 
 def logo_public_url(*, logo: DirLogo) -> str:
     """Where Telnyx fetches the logo: PORTAL_PUBLIC_URL/logos/<token>.bmp."""
-    return settings.PORTAL_PUBLIC_URL + reverse("dirs:logo_serve", args=[logo.token])
+    return settings.PORTAL_PUBLIC_URL + reverse("logos:logo_serve", args=[logo.token])
 
 
 def logo_is_local_http(url: str) -> bool:
@@ -482,11 +530,14 @@ CLAIMS_SHOWN = 20
 OPEN_CLAIM_STATUSES = frozenset({"pending", "contested"})
 
 
-def dir_status_refresh(*, dir: Dir) -> bool:
-    """Queue one refresh of an in-flight DIR through the sync task; throttled per DIR (True if queued)."""
-    from portal.numbers import services as sync_services
+def dir_refresh_request(*, dir: Dir) -> bool:
+    """Ask for one re-read of the DIR from Telnyx (the sync app queues it, throttled); True if queued."""
+    return any(answer is True for _receiver, answer in dir_refresh_wanted.send(sender=Dir, dir=dir))
 
-    return dir.status in Dir.IN_FLIGHT and sync_services.dir_refresh_request(dir=dir)
+
+def dir_status_refresh(*, dir: Dir) -> bool:
+    """Queue one refresh of an in-flight DIR; throttled per DIR (True if queued)."""
+    return dir.status in Dir.IN_FLIGHT and dir_refresh_request(dir=dir)
 
 
 def _unavailable(exc: telnyx.TelnyxError) -> ServiceError:

@@ -22,6 +22,7 @@ from portal.accounts import selectors as account_selectors
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
+from portal.core.status import status_label, status_order
 from portal.dirs import checks, guidance, selectors, services
 from portal.dirs.forms import (
     CallReasonsField,
@@ -33,8 +34,6 @@ from portal.dirs.forms import (
     LogoForm,
 )
 from portal.dirs.models import Dir
-from portal.numbers import selectors as number_selectors
-from portal.numbers.models import NumberStatus
 
 # --- List and compose: create, edit, logo, documents, submit, delete
 
@@ -298,7 +297,7 @@ def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         url = reverse("dirs:dir_detail", args=[request.team.slug, dir_.pk])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
-        number_total = sum(number_selectors.dir_number_status_counts(dir=dir_).values())
+        number_total = sum(selectors.dir_number_status_counts(dir=dir_).values())
         context = {"dir": dir_, "errors": errors, "number_total": number_total}
         return render(request, "dirs/_dir_actions.html#dir-delete-form", context)
     for message in errors:
@@ -355,16 +354,16 @@ def _documents(dir_: Dir) -> list[dict]:
 def dir_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One DIR from the mirror; comments and claims load as their own fragments."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
-    counts = number_selectors.dir_number_status_counts(dir=dir_)
+    counts = selectors.dir_number_status_counts(dir=dir_)
     failed = dir_.status in FAILED
     context = {
         "dir": dir_,
         "can_act": request.team_access.can_write,
-        "changes": number_selectors.status_change_list(team=request.team, dir=dir_, limit=20),
+        "changes": selectors.timeline(team=request.team, dir=dir_, limit=20),
         "reasons": [guidance.explain(r) for r in dir_.rejection_reasons or []] if failed else [],
         "documents": _documents(dir_),
         "dates": [(label, value) for label, value in _dates(dir_) if value],
-        "number_counts": [(s, label, counts[s]) for s, label in NumberStatus.choices if s in counts],
+        "number_counts": [(s, status_label(s), counts[s]) for s in status_order(counts)],
         "number_total": sum(counts.values()),
         "comment_form": CommentForm(),
     }

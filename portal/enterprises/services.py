@@ -6,12 +6,11 @@ a message a customer admin can act on (CONTRACT.md §2, §4, §5.1, §5.2).
 
 from __future__ import annotations
 
-import dataclasses
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,9 +18,9 @@ from django.utils.translation import gettext as _
 from portal import telnyx
 from portal.accounts.models import TelnyxAccount
 from portal.core.exceptions import ServiceError
+from portal.core.mirror import apply_page, plain
 from portal.core.services import audit_record
 from portal.enterprises.models import Enterprise
-from portal.numbers import mirror
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -130,12 +129,8 @@ def _reason(exc: telnyx.TelnyxError) -> str:
     return _("HTTP %(status)s") % {"status": exc.status} if exc.status else _("error")
 
 
-def _plain(remote: telnyx.schemas.Enterprise) -> dict[str, Any]:
-    return json.loads(json.dumps(dataclasses.asdict(remote), cls=DjangoJSONEncoder))
-
-
 def _mirror(*, team: Team, remote: telnyx.schemas.Enterprise) -> Enterprise:
-    return mirror.enterprises_apply_remote(team=team, remotes=[remote], at=timezone.now())[remote.id]
+    return enterprises_apply_remote(team=team, remotes=[remote], at=timezone.now())[remote.id]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,13 +172,13 @@ def enterprise_update(
     account = _account(team)
     with telnyx.get_client(api_key=account.api_key) as api:
         try:
-            current = _plain(api.enterprise_get(enterprise.remote_id))
+            current = plain(api.enterprise_get(enterprise.remote_id))
             body = {key: current.get(key) for key in MUTABLE_FIELDS if key in current}
             body.update({key: value for key, value in data.items() if key in MUTABLE_FIELDS})
             remote = api.enterprise_update(enterprise.remote_id, body)
         except telnyx.TelnyxError as exc:
             raise _service_error(exc, write=True) from exc
-    changed = sorted(k for k in MUTABLE_FIELDS if current.get(k) != _plain(remote).get(k))
+    changed = sorted(k for k in MUTABLE_FIELDS if current.get(k) != plain(remote).get(k))
     with transaction.atomic():
         enterprise = _mirror(team=team, remote=remote)
         audit_record(
@@ -286,3 +281,28 @@ def enterprise_activate(
     if not remote.branded_calling_enabled:
         raise ActivationPending()
     return enterprise
+
+
+# --- Mirror: what sync and the portal's own writes apply
+
+
+def enterprises_apply_remote(
+    *, team: Team, remotes: Iterable[telnyx.schemas.Enterprise], at: datetime
+) -> dict[str, Enterprise]:
+    """Upsert a page of enterprises; returns them by remote id."""
+    wanted = {
+        e.id: {
+            "legal_name": e.legal_name,
+            "doing_business_as": e.doing_business_as or "",
+            "branded_calling_enabled": e.branded_calling_enabled,
+            "data": plain(e),
+        }
+        for e in remotes
+    }
+    rows, _before = apply_page(
+        Enterprise,
+        wanted,
+        at=at,
+        build=lambda rid, v: Enterprise(team=team, remote_id=rid, synced_at=at, **v),
+    )
+    return rows

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from portal.core.admin import ReadOnlyAdmin
 from portal.numbers.models import Batch, DirNumber, NumberRemoval
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(DirNumber)

@@ -1,18 +1,15 @@
-"""Reads for the mirror: counts, sync state, the status timeline (always scoped to a team)."""
+"""Reads for attached numbers, batches, removals and adds (always scoped to a DIR the caller may see)."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, QuerySet
 from django.shortcuts import get_object_or_404
 
-from portal.accounts.models import Team, TelnyxAccount
 from portal.dirs.models import Dir
-from portal.enterprises.models import Enterprise
 from portal.numbers.models import (
     IN_FLIGHT,
     READDABLE,
@@ -21,38 +18,7 @@ from portal.numbers.models import (
     DirNumber,
     NumberRemoval,
     NumberStatus,
-    StatusChange,
-    SyncRun,
 )
-
-
-def mirror_counts(*, team: Team) -> dict[str, int]:
-    return {
-        "enterprises": Enterprise.objects.filter(team=team, removed_at=None).count(),
-        "dirs": Dir.objects.filter(team=team, removed_at=None).count(),
-        "numbers": DirNumber.objects.filter(dir__team=team, dir__removed_at=None, removed_at=None).count(),
-    }
-
-
-def sync_latest(*, account: TelnyxAccount | None) -> dict:
-    """The run in progress (if any) and the last finished one."""
-    if account is None:
-        return {"active": None, "last_done": None}
-    runs = SyncRun.objects.filter(account=account)
-    return {
-        "active": runs.filter(state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)).first(),
-        "last_done": runs.filter(state=SyncRun.State.DONE).first(),
-        "last_failed": runs.filter(state=SyncRun.State.FAILED).first(),
-    }
-
-
-def status_change_list(*, team: Team, dir: Dir | None = None, limit: int = 50) -> QuerySet[StatusChange]:
-    """The newest status changes of a team, or of one DIR and everything under it."""
-    changes = StatusChange.objects.filter(team=team)
-    if dir is not None:
-        changes = changes.filter(dir=dir)
-    return changes.select_related("dir")[:limit]
-
 
 # --- Numbers and batches pages, removal
 
@@ -85,30 +51,6 @@ def dir_number_list(
         numbers = numbers.filter(phone_number__contains=digits)
     order = NUMBER_SORTS.get(sort or DEFAULT_NUMBER_SORT, NUMBER_SORTS[DEFAULT_NUMBER_SORT])
     return numbers.select_related("batch").order_by(*order)
-
-
-COUNTS_TTL = 24 * 3600
-
-
-def dir_number_status_counts(*, dir: Dir) -> dict[str, int]:
-    """How many attached numbers of the DIR are in each status.
-
-    One GROUP BY over an index, but that still reads every row (30 ms at 100,000 numbers), so the
-    result is cached under the DIR's numbers_version, which every mirror write of its numbers
-    raises: a page never shows counts older than the DIR row it was given.
-    """
-    key = f"dir-number-counts:{dir.pk}:{dir.numbers_version}"
-    counts = cache.get(key)
-    if counts is None:
-        rows = (
-            DirNumber.objects.filter(dir=dir, removed_at=None)
-            .order_by()
-            .values("status")
-            .annotate(n=Count("pk"))
-        )
-        counts = {row["status"]: row["n"] for row in rows}
-        cache.set(key, counts, COUNTS_TTL)
-    return counts
 
 
 class IndexPaginator(Paginator):

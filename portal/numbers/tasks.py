@@ -1,49 +1,13 @@
-"""Queue tasks for the sync engine: they take ids and call services."""
+"""Queue tasks for removals and adds: they take ids and call services."""
 
 from __future__ import annotations
 
 import logging
 
-from portal.accounts.models import TelnyxAccount
+from portal.core.leases import LeaseBusy
 from portal.numbers import services
-from portal.numbers.models import SyncRun
 
-logger = logging.getLogger("portal.sync")
-
-
-def sync_account(account_id: int, full: bool = False, run_id: int | None = None) -> str:
-    account = TelnyxAccount.objects.select_related("team").filter(pk=account_id).first()
-    if account is None:
-        return "account gone"
-    run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
-    try:
-        run = services.account_sync(account=account, full=full, run=run)
-    except services.SyncBusy:
-        if run is not None:
-            SyncRun.objects.filter(pk=run.pk).update(
-                state=SyncRun.State.FAILED, error="Another sync was running."
-            )
-        return "busy: another worker is syncing this account"
-    return f"{run.kind}: {run.pages} pages, {run.api_calls} calls"
-
-
-def sync_all(full: bool = False) -> int:
-    """Queue one sync per connected account (the schedules call this)."""
-    from django_q.tasks import async_task
-
-    ids = list(TelnyxAccount.objects.values_list("pk", flat=True))
-    for account_id in ids:
-        async_task("portal.numbers.tasks.sync_account", account_id, full, group="sync")
-    return len(ids)
-
-
-def sync_dir(dir_id: int, source: str = "webhook") -> str:
-    try:
-        services.dir_sync(dir_id=dir_id, source=source)
-    except services.SyncBusy:
-        # The account sync running now will see the change, or the next one will.
-        return "busy"
-    return "done"
+logger = logging.getLogger("portal.numbers")
 
 
 # --- Numbers and batches pages, removal
@@ -72,7 +36,7 @@ def send_add_request(add_request_id: int) -> str:
     """Send (or settle) one chunk of an add."""
     try:
         request = services.add_request_send(add_request_id=add_request_id)
-    except services.SyncBusy:
+    except LeaseBusy:
         return "busy: another add to this DIR is still being sent; settled later"
     except services.AddUncertain:
         return "uncertain: Telnyx could not be read; settled later"

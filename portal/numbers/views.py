@@ -1,4 +1,4 @@
-"""The Telnyx webhook receiver, the "Sync now" control and the status timeline."""
+"""Numbers and batches pages, removal, and the add flow of a DIR."""
 
 from __future__ import annotations
 
@@ -7,24 +7,21 @@ import json
 import logging
 import uuid
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, trigger_client_event
 
-from portal.accounts import selectors as account_selectors
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.dirs import guidance
 from portal.dirs import selectors as dir_selectors
+from portal.dirs import services as dir_services
 from portal.documents import selectors as document_selectors
 from portal.documents import services as document_services
 from portal.documents.models import Document
@@ -33,50 +30,6 @@ from portal.numbers.forms import AddNumbersForm, NumberFilterForm, NumberRemoveF
 from portal.numbers.models import IN_FLIGHT, NumberStatus
 
 logger = logging.getLogger("portal.webhooks")
-
-
-@csrf_exempt  # Telnyx signs its requests; there is no browser session or CSRF token here
-@login_not_required
-@require_POST
-def telnyx_webhook(request, account_id: int) -> HttpResponse:
-    account = account_selectors.telnyx_account_for_webhook(account_id=account_id)
-    if account is None:
-        raise Http404
-    try:
-        outcome = services.webhook_receive(account=account, headers=request.headers, body=request.body)
-    except services.WebhookRejected as exc:
-        logger.warning("webhook for account %s refused: %s", account_id, exc)
-        return JsonResponse({"error": "rejected"}, status=400)
-    return JsonResponse({"status": outcome})
-
-
-SYNC_CARD = "core/dashboard.html#sync-card"
-
-
-def _sync_context(request) -> dict:
-    account = account_selectors.telnyx_account_get(team=request.team)
-    return {"telnyx_account": account, "sync": selectors.sync_latest(account=account)}
-
-
-@require_POST
-@team_view
-def sync_now(request: HtmxHttpRequest) -> HttpResponse:
-    """Queue a full sync of the team's Telnyx account and show its progress."""
-    account = account_selectors.telnyx_account_get(team=request.team)
-    if account is None:
-        messages.error(request, _("Connect a Telnyx account first."))
-        return redirect("accounts:telnyx_account", team_slug=request.team.slug)
-    services.sync_request(account=account, user=request.user, request=request)
-    if request.htmx:
-        return render(request, SYNC_CARD, _sync_context(request))
-    return redirect("core:dashboard", team_slug=request.team.slug)
-
-
-@require_GET
-@team_view
-def sync_status(request: HtmxHttpRequest) -> HttpResponse:
-    """The sync card alone; it polls itself while a sync is queued or running."""
-    return render(request, SYNC_CARD, _sync_context(request))
 
 
 # --- Numbers and batches pages, removal
@@ -104,7 +57,7 @@ def _number_list_context(request: HtmxHttpRequest, dir_, data) -> dict:
     form = NumberFilterForm(data or None)
     filters = _filters(form)
     per_page = getattr(form, "cleaned_data", {}).get("per_page") or 25
-    counts = selectors.dir_number_status_counts(dir=dir_)
+    counts = dir_selectors.dir_number_status_counts(dir=dir_)
     total = sum(counts.values())
     numbers = selectors.dir_number_list(dir=dir_, **filters)
     # The pills' GROUP BY already knows the total of an unsearched list: no COUNT(*) then.
@@ -235,7 +188,7 @@ def batch_list(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         ]
     polling = selectors.batches_in_flight(page)
     if polling:
-        services.dir_refresh_request(dir=dir_)
+        dir_services.dir_refresh_request(dir=dir_)
     context = {"dir": dir_, "page": page, "polling": polling}
     return render(request, f"{BATCH_LIST}#batch-results" if wants_fragment(request) else BATCH_LIST, context)
 
@@ -250,7 +203,7 @@ def batch_detail(request: HtmxHttpRequest, dir_pk: int, pk: int) -> HttpResponse
     numbers = _explained(list(selectors.batch_numbers(batch=batch)))
     polling = batch.status in IN_FLIGHT or any(n.status_is_transitional and not n.removed_at for n in numbers)
     if polling:
-        services.dir_refresh_request(dir=dir_)
+        dir_services.dir_refresh_request(dir=dir_)
     context = {"dir": dir_, "batch": batch, "numbers": numbers, "polling": polling}
     return render(
         request, f"{BATCH_DETAIL}#batch-status" if wants_fragment(request) else BATCH_DETAIL, context

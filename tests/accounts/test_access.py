@@ -9,7 +9,7 @@ from django.urls import reverse
 from portal.accounts.models import Membership, Role, TelnyxAccount
 from portal.core.models import AuditEvent
 
-TEAM_PAGES = ["core:dashboard", "accounts:member_list", "accounts:telnyx_account", "core:audit_list"]
+TEAM_PAGES = ["dashboard:dashboard", "accounts:member_list", "accounts:telnyx_account", "accounts:audit_list"]
 
 
 @pytest.mark.parametrize("name", TEAM_PAGES)
@@ -39,7 +39,7 @@ def test_anonymous_is_sent_to_sign_in(client, team_a, name):
 
 def test_anonymous_htmx_request_gets_hx_redirect_not_a_login_page(client, team_a):
     """An expired session on an htmx request reloads the whole page instead of swapping a form into a fragment."""
-    url = reverse("core:audit_list", args=[team_a.slug])
+    url = reverse("accounts:audit_list", args=[team_a.slug])
     response = client.get(url, headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{url}"})
     assert response.status_code == 200
     assert (
@@ -77,8 +77,8 @@ def test_member_cannot_open_admin_pages(client_as, member_a, team_a):
     """Team settings that hold secrets and the audit log are for admins."""
     client = client_as(member_a)
     assert client.get(reverse("accounts:telnyx_account", args=[team_a.slug])).status_code == 403
-    assert client.get(reverse("core:audit_list", args=[team_a.slug])).status_code == 403
-    assert client.get(reverse("core:dashboard", args=[team_a.slug])).status_code == 200
+    assert client.get(reverse("accounts:audit_list", args=[team_a.slug])).status_code == 403
+    assert client.get(reverse("dashboard:dashboard", args=[team_a.slug])).status_code == 200
 
 
 def test_support_agent_reads_any_team_and_each_view_is_audited(client_as, support_agent, admin_b, team_b):
@@ -130,9 +130,9 @@ def test_post_without_csrf_token_is_refused(admin_a, team_a):
 def test_home_redirects_to_last_used_team(client_as, admin_a, team_a, team_b):
     Membership.objects.create(user=admin_a, team=team_b, role=Role.VIEWER)
     client = client_as(admin_a)
-    assert client.get("/")["Location"] == reverse("core:dashboard", args=[team_a.slug])
-    client.get(reverse("core:dashboard", args=[team_b.slug]))
-    assert client.get("/")["Location"] == reverse("core:dashboard", args=[team_b.slug])
+    assert client.get("/")["Location"] == reverse("dashboard:dashboard", args=[team_a.slug])
+    client.get(reverse("dashboard:dashboard", args=[team_b.slug]))
+    assert client.get("/")["Location"] == reverse("dashboard:dashboard", args=[team_b.slug])
 
 
 def test_user_without_team_sees_team_list_with_next_step(client_as, db):
@@ -145,9 +145,9 @@ def test_user_without_team_sees_team_list_with_next_step(client_as, db):
 
 def test_team_switcher_lists_every_team_of_the_user(client_as, admin_a, team_a, team_b):
     Membership.objects.create(user=admin_a, team=team_b, role=Role.VIEWER)
-    response = client_as(admin_a).get(reverse("core:dashboard", args=[team_a.slug]))
+    response = client_as(admin_a).get(reverse("dashboard:dashboard", args=[team_a.slug]))
     assert 'id="team-switcher"' in response.text
-    assert reverse("core:dashboard", args=[team_b.slug]) in response.text
+    assert reverse("dashboard:dashboard", args=[team_b.slug]) in response.text
     assert "Globex Logistics" in response.text
 
 
@@ -158,7 +158,7 @@ def test_create_team_makes_creator_admin(client_as, db):
     response = client_as(user).post(reverse("accounts:team_create"), {"name": "New Co"})
     membership = Membership.objects.get(user=user)
     assert membership.role == Role.ADMIN
-    assert response["Location"] == reverse("core:dashboard", args=[membership.team.slug])
+    assert response["Location"] == reverse("dashboard:dashboard", args=[membership.team.slug])
     assert AuditEvent.objects.filter(verb=AuditEvent.Verb.TEAM_CREATED, team=membership.team).count() == 1
 
 
@@ -228,10 +228,10 @@ def test_a_page_polling_itself_is_audited_once_per_window(client_as, support_age
     members = reverse("accounts:member_list", args=[team_b.slug])
     for _ in range(5):
         assert client.get(members, headers={"HX-Request": "true"}).status_code == 200
-    client.get(reverse("core:dashboard", args=[team_b.slug]))
+    client.get(reverse("dashboard:dashboard", args=[team_b.slug]))
     views = AuditEvent.objects.filter(team=team_b, verb=AuditEvent.Verb.SUPPORT_VIEW, actor=support_agent)
     assert sorted(e.details["path"] for e in views) == sorted(
-        [members, reverse("core:dashboard", args=[team_b.slug])]
+        [members, reverse("dashboard:dashboard", args=[team_b.slug])]
     )
     views.update(at=timezone.now() - timedelta(minutes=6))  # the window has passed: a new look
     client.get(members)

@@ -46,14 +46,14 @@ def test_admin_invites_and_newcomer_signs_up_through_the_link(
     response = client.post(
         link, {"full_name": "Nina New", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"}
     )
-    assert response["Location"] == reverse("core:dashboard", args=[team_a.slug])
+    assert response["Location"] == reverse("dashboard:dashboard", args=[team_a.slug])
     membership = Membership.objects.get(user__email="new@acme.test", team=team_a)
     assert membership.role == Role.VIEWER
     verbs = list(AuditEvent.objects.filter(team=team_a).values_list("verb", flat=True))
     assert AuditEvent.Verb.INVITATION_SENT in verbs
     assert AuditEvent.Verb.INVITATION_ACCEPTED in verbs
     # Signed in straight away.
-    assert client.get(reverse("core:dashboard", args=[team_a.slug])).status_code == 200
+    assert client.get(reverse("dashboard:dashboard", args=[team_a.slug])).status_code == 200
 
 
 def test_existing_user_accepts_while_signed_in(client_as, admin_a, team_a):

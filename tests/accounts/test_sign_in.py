@@ -21,7 +21,7 @@ def _sign_in(client, email, password, **extra):
 
 def test_sign_in_with_email_lands_on_the_team_dashboard(client, admin_a, team_a):
     response = _sign_in(client, "ADA@acme.test", PASSWORD, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("core:dashboard", args=[team_a.slug])
+    assert response.redirect_chain[-1][0] == reverse("dashboard:dashboard", args=[team_a.slug])
     assert AuditEvent.objects.filter(actor=admin_a, verb=AuditEvent.Verb.SIGN_IN).count() == 1
 
 

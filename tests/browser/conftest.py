@@ -5,12 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from portal import telnyx
 from portal.accounts.models import Membership, Role, Team, TelnyxAccount
-from portal.simulator.wsgi import SimulatorHandler
 from tests.conftest import PASSWORD, make_member
 from tests.enterprises.conftest import form_data
-from tests.simulator.conftest import Sim
+from tests.sim import Sim, simulator_transport
 
 
 @pytest.fixture
@@ -72,14 +70,9 @@ def fill_enterprise_form(page) -> None:
 
 
 @pytest.fixture
-def acme_sim(demo, settings, monkeypatch):
+def acme_sim(demo, sim_route):
     """Acme's Telnyx account on the in-process simulator; returns (Sim, TelnyxAccount)."""
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
-    ) as http:
+    with httpx.Client(transport=simulator_transport(), base_url="http://sim.test") as http:
         created = http.post("/_sim/accounts", json={"name": "Acme (browser)"})
         created.raise_for_status()
         sim = Sim(http, created.json()["data"])

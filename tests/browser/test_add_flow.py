@@ -6,16 +6,13 @@ import os
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from portal import telnyx
 from portal.accounts.models import TelnyxAccount
 from portal.dirs.models import Dir
-from portal.numbers import services
 from portal.numbers.models import AddRequest, DirNumber
-from portal.simulator.wsgi import SimulatorHandler
+from portal.sync import services as sync_services
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,15 +34,13 @@ def shot(page, name: str, focus: str | None = None) -> None:
 
 
 def test_add_forty_numbers_end_to_end(
-    page, live_server, demo, sign_in, sim, settings, monkeypatch, tmp_path, console_errors
+    page, live_server, demo, sign_in, sim, sim_route, tmp_path, console_errors
 ):
     account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
     sim.inventory(*GOOD)
     enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
     remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
-    services.account_sync(account=account, full=True)
+    sync_services.account_sync(account=account, full=True)
     dir_ = Dir.objects.get(remote_id=remote["id"])
     page.set_viewport_size({"width": 1280, "height": 1000})
 
@@ -99,7 +94,7 @@ def test_add_forty_numbers_end_to_end(
     for _step in range(2):
         sim.ok("POST", "/_sim/clock", json={"advance_seconds": 60})
         sim.ok("POST", "/_sim/tick")
-    services.account_sync(account=account, full=True)
+    sync_services.account_sync(account=account, full=True)
     page.reload()
     rejected = page.locator("#add-rejected")
     expect(rejected).to_contain_text("+13125551013")
@@ -122,15 +117,13 @@ def test_add_forty_numbers_end_to_end(
 
 
 def test_numbers_from_a_csv_and_the_inventory_picker_are_checked_together(
-    page, live_server, demo, sign_in, sim, settings, monkeypatch, tmp_path, console_errors
+    page, live_server, demo, sign_in, sim, sim_route, tmp_path, console_errors
 ):
     account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
     sim.inventory("+13125552000", "+13125552001", "+13125552002", "+17735550100", "+17735550101")
     enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
     remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
-    services.account_sync(account=account, full=True)
+    sync_services.account_sync(account=account, full=True)
     dir_ = Dir.objects.get(remote_id=remote["id"])
 
     sign_in("ada@acme.test")

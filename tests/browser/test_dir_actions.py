@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.dirs.models import Dir
-from portal.numbers import services as sync_services
+from portal.sync import services as sync_services
 from tests.conftest import make_member, make_user
 
 pytestmark = [

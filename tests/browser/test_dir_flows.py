@@ -11,12 +11,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from portal import telnyx
 from portal.accounts.models import TelnyxAccount
 from portal.dirs.models import Dir
-from portal.numbers import services as sync_services
-from portal.simulator.wsgi import SimulatorHandler
+from portal.sync import services as sync_services
 from tests.browser.conftest import fill_enterprise_form
+from tests.sim import simulator_transport
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,15 +32,12 @@ def shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def simulated(demo, settings, monkeypatch, live_server):
+def simulated(demo, settings, sim_route, live_server):
     """Acme's Telnyx account on the in-process simulator, with its webhook key; links point at the live server."""
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("portal.telnyx.client._sleep", lambda seconds: None)
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
     # Logos and the webhook receiver are served by the live server (http on loopback is allowed
     # by the simulator, as on a developer's machine).
     settings.PORTAL_PUBLIC_URL = live_server.url
-    sim = httpx.Client(transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test")
+    sim = httpx.Client(transport=simulator_transport(), base_url="http://sim.test")
     key = sim.post("/_sim/accounts", json={"name": "Acme (browser)"}).json()["data"]["api_key"]
     sim.headers["Authorization"] = f"Bearer {key}"
     public_key = sim.get("/_sim/webhooks/public_key").json()["data"]["public_key"]

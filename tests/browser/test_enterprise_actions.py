@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
-from portal.numbers import services as sync_services
+from portal.sync import services as sync_services
 
 pytestmark = [
     pytest.mark.browser,

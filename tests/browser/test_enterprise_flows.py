@@ -9,11 +9,10 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from portal import telnyx
 from portal.accounts.models import TelnyxAccount
-from portal.simulator.wsgi import SimulatorHandler
 from tests.browser.conftest import fill_enterprise_form
 from tests.enterprises.conftest import ActivationPendingTransport
+from tests.sim import simulator_transport
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,17 +29,12 @@ def shot(page, name: str) -> None:
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
-def test_register_accept_terms_activate(
-    page, live_server, demo, sign_in, settings, monkeypatch, console_errors
-):
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=SimulatorHandler()), base_url="http://sim.test"
-    ) as sim:
+def test_register_accept_terms_activate(page, live_server, demo, sign_in, route_through, console_errors):
+    with httpx.Client(transport=simulator_transport(), base_url="http://sim.test") as sim:
         key = sim.post("/_sim/accounts", json={"name": "Acme (browser)"}).json()["data"]["api_key"]
     TelnyxAccount.objects.create(team=demo["acme"], api_key=key, api_key_last4=key[-4:])
     # Telnyx answers "registration has not completed" once, so the page has to wait and retry.
-    monkeypatch.setattr(telnyx, "TRANSPORT", ActivationPendingTransport(pending=1))
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
+    route_through(ActivationPendingTransport(pending=1))
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1440, "height": 900})
 

@@ -11,12 +11,13 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from portal.dirs.models import Dir
-from portal.numbers import services
 from portal.numbers.models import Batch, DirNumber
+from portal.numbers.services import removal as removal_module
 from portal.numbers.views import EXPORT_HEADER
 from portal.simulator import models as sim_models
+from portal.sync import services as sync_services
 from tests.conftest import make_member
-from tests.simulator.conftest import Sim
+from tests.sim import Sim
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,7 +52,7 @@ def numbers_dir(acme_sim):
         if row["phone_number"] in (numbers[17], numbers[22]):
             sim.ok("POST", f"/_sim/phone_numbers/{row['id']}/transition",
                    json={"to": "unsuccessful", "rejection_reason": "number_not_in_service"})  # fmt: skip
-    services.account_sync(account=account, full=True)
+    sync_services.account_sync(account=account, full=True)
     return Dir.objects.get(remote_id=remote["id"]), numbers
 
 
@@ -125,7 +126,7 @@ def many_numbers_dir(acme_sim):
     remote = sim.verified_dir(display_name="Acme Health")
     numbers = [f"+1312558{n:04}" for n in range(130)]
     attach(sim, remote["id"], numbers)
-    services.account_sync(account=account, full=True)
+    sync_services.account_sync(account=account, full=True)
     dir_ = Dir.objects.get(remote_id=remote["id"])
     assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == 130
     return dir_, numbers
@@ -136,7 +137,7 @@ def test_remove_all_matching_runs_queued_with_a_progress_bar_to_the_end(
 ):
     dir_, numbers = many_numbers_dir
     # One chunk per task, so the run also goes through the task re-queueing itself.
-    monkeypatch.setattr(services, "REMOVE_CHUNKS_PER_TASK", 1)
+    monkeypatch.setattr(removal_module, "REMOVE_CHUNKS_PER_TASK", 1)
     sign_in("max@acme.test")
     page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/")
     remove_all = page.locator("#remove-all-matching")

@@ -5,15 +5,12 @@ from __future__ import annotations
 import io
 import re
 
-import httpx
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from portal import telnyx
 from portal.accounts.models import TelnyxAccount
 from portal.simulator import models as sim_models
-from portal.simulator.wsgi import SimulatorHandler
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,12 +18,10 @@ pytestmark = [
 ]
 
 
-def test_sync_now_fills_the_dashboard(page, live_server, demo, sign_in, settings, monkeypatch):
+def test_sync_now_fills_the_dashboard(page, live_server, demo, sign_in, sim_route):
     call_command("simulator_seed", "--demo", stdout=io.StringIO())
     key = sim_models.Account.objects.get(name="Acme Health (demo)").api_key
     TelnyxAccount.objects.create(team=demo["acme"], api_key=key, api_key_last4=key[-4:])
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    settings.TELNYX_API_BASE_URL = "http://sim.test/v2"
 
     sign_in("ada@acme.test")
     expect(page.get_by_test_id("last-synced")).to_have_text("never")

@@ -9,7 +9,7 @@ from portal.core.services import audit_record
 
 
 def _url(team):
-    return reverse("core:audit_list", args=[team.slug])
+    return reverse("accounts:audit_list", args=[team.slug])
 
 
 def test_lists_only_this_teams_events_and_its_members_sign_ins(client_as, admin_a, admin_b, team_a, team_b):

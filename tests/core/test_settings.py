@@ -60,7 +60,7 @@ def test_missing_encryption_key_with_debug_off_fails_loudly(tmp_path):
 
 
 def test_pages_carry_a_nonce_csp_and_no_inline_scripts(client_as, admin_a, team_a):
-    response = client_as(admin_a).get(reverse("core:dashboard", args=[team_a.slug]))
+    response = client_as(admin_a).get(reverse("dashboard:dashboard", args=[team_a.slug]))
     csp = response["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in csp
     assert "unsafe-inline" not in csp

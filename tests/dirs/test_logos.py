@@ -79,13 +79,13 @@ def test_public_url_serves_the_bmp_without_signing_in(team_a, member_a, settings
     url = services.logo_public_url(logo=logo)
     assert url == f"https://portal.test/logos/{logo.token}.bmp"
     assert len(url) <= 128
-    response = Client().get(reverse("dirs:logo_serve", args=[logo.token]))
+    response = Client().get(reverse("logos:logo_serve", args=[logo.token]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/bmp"
     assert "max-age=31536000" in response["Cache-Control"]
     assert response.content == bytes(DirLogo.objects.get(pk=logo.pk).bmp)
     again = Client().get(
-        reverse("dirs:logo_serve", args=[logo.token]), headers={"If-None-Match": response["ETag"]}
+        reverse("logos:logo_serve", args=[logo.token]), headers={"If-None-Match": response["ETag"]}
     )
     assert again.status_code == 304
 
@@ -140,7 +140,7 @@ def test_create_with_an_uploaded_logo_sends_its_public_url(connected, sim, clien
     """Without JS the logo comes with the form; the simulator must accept the https public URL."""
     from portal.dirs.models import Dir
     from portal.enterprises.models import Enterprise
-    from portal.numbers import services as sync_services
+    from portal.sync import services as sync_services
     from tests.dirs.test_compose import form_data
 
     settings.PORTAL_PUBLIC_URL = "https://portal.test"

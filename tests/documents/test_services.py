@@ -11,12 +11,10 @@ from portal.core.models import AuditEvent
 from portal.documents import selectors, services
 from portal.documents.models import Document
 from portal.simulator import models as sim_models
-from tests.numbers import conftest as numbers_conftest
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
 
 PDF = b"%PDF-1.7\nsigned\n%%EOF\n"
-connected = numbers_conftest.connected  # the simulator in-process, as the numbers tests use it
 
 
 def upload(team, content=PDF, name="loa.pdf", kind=Document.Kind.LOA, user=None):

@@ -8,10 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from portal import telnyx
-from portal.simulator.wsgi import SimulatorHandler
-from tests.numbers.conftest import connected  # noqa: F401
-from tests.simulator.conftest import enterprise_body
+from tests.sim import enterprise_body, simulator_transport
 
 
 def unique_name(suffix: str = "LLC") -> str:
@@ -65,7 +62,7 @@ class ActivationPendingTransport(httpx.BaseTransport):
     """
 
     def __init__(self, pending: int) -> None:
-        self.inner = httpx.WSGITransport(app=SimulatorHandler())
+        self.inner = simulator_transport()
         self.pending = pending
         self.activation_calls = 0
 
@@ -90,8 +87,6 @@ class ActivationPendingTransport(httpx.BaseTransport):
 
 
 @pytest.fixture
-def pending_activation(connected, monkeypatch):  # noqa: F811
+def pending_activation(connected, route_through):
     """Telnyx answers "registration has not completed" to the first two activation calls."""
-    transport = ActivationPendingTransport(pending=2)
-    monkeypatch.setattr(telnyx, "TRANSPORT", transport)
-    return transport
+    return route_through(ActivationPendingTransport(pending=2))

@@ -5,13 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from portal import telnyx
 from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent
+from portal.dirs import services as dir_services
 from portal.dirs.models import Dir
 from portal.enterprises import services
 from portal.enterprises.models import Enterprise
-from portal.numbers import mirror
 from portal.telnyx import schemas
 from tests.enterprises.conftest import api_body
 
@@ -24,7 +23,7 @@ def enterprise(connected, team_a, admin_a) -> Enterprise:
 
 
 def _mirror_dir(team, enterprise: Enterprise, remote: dict) -> Dir:
-    rows = mirror.dirs_apply_remote(
+    rows = dir_services.dirs_apply_remote(
         team=team,
         remotes=[schemas.Dir.from_dict(remote)],
         enterprises={enterprise.remote_id: enterprise},
@@ -104,13 +103,13 @@ def test_create_503_says_it_may_have_been_applied(connected, team_a, admin_a, si
     assert "HTTP 503" in caught.value.message and "may still have been applied" in caught.value.message
 
 
-def test_create_timeout_is_a_clear_message(connected, team_a, admin_a, monkeypatch):
+def test_create_timeout_is_a_clear_message(connected, team_a, admin_a, route_through):
     """A timeout is reported as such, never raised as a bare exception."""
 
     def timeout(request):
         raise httpx.ReadTimeout("slow", request=request)
 
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.MockTransport(timeout))
+    route_through(httpx.MockTransport(timeout))
     with pytest.raises(ServiceError) as caught:
         services.enterprise_create(team=team_a, user=admin_a, data=api_body())
     assert "timed out" in caught.value.message

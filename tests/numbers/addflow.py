@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from portal.dirs.models import Dir
 from portal.documents import services as document_services
 from portal.documents.models import Document
-from portal.numbers import services
+from portal.numbers.services import add_send
+from portal.sync import services as sync_services
 
 PDF = b"%PDF-1.4\n% signed LOA for the tests\n%%EOF\n"
 
@@ -40,14 +41,14 @@ def loa_upload(team, user=None, content: bytes = PDF, name: str = "loa.pdf") -> 
 @pytest.fixture
 def verified(connected, sim, team_a, monkeypatch) -> Verified:
     """A verified DIR (and a second one) of team_a, mirrored; 1,200 inventory numbers from +13125552000."""
-    monkeypatch.setattr(services, "ADD_READBACK_DELAY", 0.0)  # no real wait before a read-back
+    monkeypatch.setattr(add_send, "ADD_READBACK_DELAY", 0.0)  # no real wait before a read-back
     inventory = numbers(2000, 1200)
     for start in range(0, len(inventory), 500):
         sim.inventory(*inventory[start : start + 500])
     enterprise = sim.activated_enterprise()
     remote = sim.verified_dir(enterprise_id=enterprise["id"])
     other = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Northwind Billing")
-    services.account_sync(account=connected, full=True)
+    sync_services.account_sync(account=connected, full=True)
     return Verified(
         dir=Dir.objects.get(remote_id=remote["id"]),
         other_dir=Dir.objects.get(remote_id=other["id"]),

@@ -10,12 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portal import telnyx
-from portal.core.models import AuditEvent
+from portal.core.exceptions import ServiceError
+from portal.core.models import AuditEvent, StatusChange
 from portal.dirs.models import Dir
 from portal.documents.models import Document
 from portal.numbers import services
-from portal.numbers.models import AddRequest, Batch, DirNumber, StatusChange
+from portal.numbers.models import AddRequest, Batch, DirNumber
 from portal.simulator import models as sim_models
+from portal.sync import services as sync_services
 from tests.numbers import addflow
 from tests.numbers.addflow import PDF, numbers
 
@@ -112,15 +114,15 @@ def test_submit_refuses_what_the_preflight_flags(verified, posts):
 
 
 def test_submit_needs_an_loa_a_number_and_a_verified_dir(verified, posts):
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(ServiceError) as exc:
         services.add_submit(dir=verified.dir, user=None, raw=numbers(2000, 1), loa=None)
     assert exc.value.field == "loa"
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(ServiceError) as exc:
         services.add_submit(dir=verified.dir, user=None, raw=[], loa=verified.loa)
     assert exc.value.field == "numbers"
     Dir.objects.filter(pk=verified.dir.pk).update(status=Dir.Status.IN_REVIEW)
     verified.dir.refresh_from_db()
-    with pytest.raises(services.ServiceError, match="still vetting"):
+    with pytest.raises(ServiceError, match="still vetting"):
         services.add_submit(dir=verified.dir, user=None, raw=numbers(2000, 1), loa=verified.loa)
 
 
@@ -248,7 +250,7 @@ def test_an_accepted_chunk_is_mirrored_audited_and_on_the_timeline(
     assert added.target_id == str(batch.pk)
     assert added.details["numbers"] == numbers(2000, 3)
     # A later sync sees the same batch: no second history row.
-    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    sync_services.account_sync(account=verified.dir.team.telnyx_account, full=True)
     assert StatusChange.objects.filter(entity_type=StatusChange.Entity.BATCH, entity_id=batch.pk).count() == 1
 
 
@@ -258,7 +260,7 @@ def test_readding_an_unsuccessful_number_is_a_user_change(
     group = submit(verified, numbers(2000, 1), None, django_capture_on_commit_callbacks)
     first = AddRequest.objects.get(group=group)
     sim.ok("POST", f"/_sim/batches/{first.batch_remote_id}/transition", json={"to": "unsuccessful"})
-    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    sync_services.account_sync(account=verified.dir.team.telnyx_account, full=True)
     submit(verified, numbers(2000, 1), None, django_capture_on_commit_callbacks)
     number = DirNumber.objects.get(dir=verified.dir, phone_number=numbers(2000, 1)[0])
     history = StatusChange.objects.filter(
@@ -278,7 +280,7 @@ def test_loa_upload_checks_pdf_and_size_before_sending(verified, team_a, monkeyp
 
     called = []
     monkeypatch.setattr(telnyx.TelnyxClient, "document_upload", lambda *a, **k: called.append(a))
-    with pytest.raises(services.ServiceError, match="PDF"):
+    with pytest.raises(ServiceError, match="PDF"):
         document_services.document_upload(
             team=team_a,
             user=None,
@@ -286,7 +288,7 @@ def test_loa_upload_checks_pdf_and_size_before_sending(verified, team_a, monkeyp
             kind=Document.Kind.LOA,
         )
     big = SimpleUploadedFile("loa.pdf", b"%PDF-" + b"0" * (20 * 1024 * 1024))
-    with pytest.raises(services.ServiceError, match="20 MB"):
+    with pytest.raises(ServiceError, match="20 MB"):
         document_services.document_upload(team=team_a, user=None, file=big, kind=Document.Kind.LOA)
     assert called == []
 

@@ -11,12 +11,14 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from portal import telnyx
+from portal.core.models import Lease, StatusChange
 from portal.numbers import services
-from portal.numbers.models import AddRequest, Batch, DirNumber, StatusChange, SyncLease
+from portal.numbers.models import AddRequest, Batch, DirNumber
+from portal.numbers.services import add_send
 from portal.simulator import models as sim_models
 from portal.simulator.middleware import ConnectionDropped
 from portal.simulator.wsgi import SimulatorHandler
+from portal.sync import services as sync_services
 from tests.numbers import addflow
 from tests.numbers.addflow import numbers
 
@@ -57,10 +59,9 @@ class Recording(httpx.WSGITransport):
 
 
 @pytest.fixture
-def transport(connected, monkeypatch) -> Recording:
-    recording = Recording()
-    monkeypatch.setattr(telnyx, "TRANSPORT", recording)
-    monkeypatch.setattr(services, "_add_sleep", lambda seconds: None)
+def transport(connected, route_through, monkeypatch) -> Recording:
+    recording = route_through(Recording())
+    monkeypatch.setattr(add_send, "_add_sleep", lambda seconds: None)
     return recording
 
 
@@ -120,9 +121,9 @@ def test_503_before_commit_is_resent_once_and_done(verified, sim, transport):
     assert ("GET", f"/v2/dir/{verified.remote_id}/phone_number_batches") in transport.calls  # read first
 
 
-def test_timeout_after_commit_is_reconciled(verified, connected, monkeypatch):
+def test_timeout_after_commit_is_reconciled(verified, connected, route_through):
     recording = Recording(lose_answer="after")
-    monkeypatch.setattr(telnyx, "TRANSPORT", recording)
+    route_through(recording)
     request = add_request(verified, numbers(2000, 2))
     services.add_request_send(add_request_id=request.pk)
     request.refresh_from_db()
@@ -131,9 +132,9 @@ def test_timeout_after_commit_is_reconciled(verified, connected, monkeypatch):
     assert len(remote_batches(verified)) == 1
 
 
-def test_timeout_before_sending_is_resent(verified, connected, monkeypatch):
+def test_timeout_before_sending_is_resent(verified, connected, route_through):
     recording = Recording(lose_answer="before")
-    monkeypatch.setattr(telnyx, "TRANSPORT", recording)
+    route_through(recording)
     request = add_request(verified, numbers(2000, 2))
     services.add_request_send(add_request_id=request.pk)
     request.refresh_from_db()
@@ -255,7 +256,7 @@ def test_reconcile_reads_only_the_newest_batches_not_every_number(verified, sim,
     sim_models.Batch.objects.filter(dir_id=verified.remote_id).update(
         submitted_at=timezone.now() - timedelta(days=1)
     )
-    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    sync_services.account_sync(account=verified.dir.team.telnyx_account, full=True)
     fault(sim, kind="drop_after_commit", status=502)
     request = add_request(verified, numbers(2400, 2))
     transport.calls.clear()
@@ -272,7 +273,7 @@ def test_reconcile_ignores_an_older_batch_of_the_same_numbers(verified, sim, tra
     services.add_request_send(add_request_id=first.pk)
     first.refresh_from_db()
     sim.ok("POST", f"/_sim/batches/{first.batch_remote_id}/transition", json={"to": "unsuccessful"})
-    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    sync_services.account_sync(account=verified.dir.team.telnyx_account, full=True)
     fault(sim, kind="error", status=503)
     again = add_request(verified, numbers(2000, 2))
     services.add_request_send(add_request_id=again.pk)
@@ -315,7 +316,7 @@ def test_the_reconciled_batch_lands_once_in_the_timeline(verified, sim, transpor
     request = add_request(verified, numbers(2000, 2))
     services.add_request_send(add_request_id=request.pk)
     request.refresh_from_db()
-    services.account_sync(account=verified.dir.team.telnyx_account, full=True)
+    sync_services.account_sync(account=verified.dir.team.telnyx_account, full=True)
     rows = StatusChange.objects.filter(entity_type=StatusChange.Entity.BATCH, entity_id=request.batch_id)
     assert [(r.from_status, r.to_status, r.source) for r in rows] == [("", "submitted", "user")]
 
@@ -334,7 +335,7 @@ def test_a_late_worker_whose_lease_ran_out_changes_nothing(verified, sim, transp
     def slow_read_back(http_request):
         if http_request.url.path.endswith("/phone_number_batches") and not results:
             results.append("B started")
-            SyncLease.objects.filter(key=f"add:dir:{verified.dir.pk}").update(
+            Lease.objects.filter(key=f"add:dir:{verified.dir.pk}").update(
                 expires_at=timezone.now() - timedelta(seconds=1)
             )
             results.append(tasks.send_add_request(request.pk))  # worker B, after the lease ran out
@@ -359,7 +360,7 @@ def test_a_finished_request_is_never_overwritten_by_a_stale_copy(verified, sim, 
     services.add_request_send(add_request_id=request.pk)
     stale.state, stale.attempts = AddRequest.State.SENDING, 1  # what a slow worker last saw
     with pytest.raises(services.AddSuperseded):
-        services._add_finish(stale, AddRequest.State.FAILED, message="late")
+        add_send._add_finish(stale, AddRequest.State.FAILED, message="late")
     request.refresh_from_db()
     assert request.state == AddRequest.State.DONE
     assert request.outcome["message"] == ""
@@ -374,8 +375,8 @@ def test_the_lease_is_renewed_before_each_send(verified, sim, transport, monkeyp
 
     def watch(http_request):
         if http_request.method == "POST":
-            seen.append(SyncLease.objects.get(key=f"add:dir:{verified.dir.pk}").expires_at)
-            SyncLease.objects.filter(key=f"add:dir:{verified.dir.pk}").update(
+            seen.append(Lease.objects.get(key=f"add:dir:{verified.dir.pk}").expires_at)
+            Lease.objects.filter(key=f"add:dir:{verified.dir.pk}").update(
                 expires_at=timezone.now() + timedelta(seconds=1)  # as if the step took almost all of it
             )
         return handle(http_request)
@@ -383,7 +384,7 @@ def test_the_lease_is_renewed_before_each_send(verified, sim, transport, monkeyp
     monkeypatch.setattr(transport, "handle_request", watch)
     services.add_request_send(add_request_id=request.pk)
     assert len(seen) == 2
-    assert seen[1] > timezone.now() + timedelta(seconds=services.ADD_LEASE_SECONDS - 30)
+    assert seen[1] > timezone.now() + timedelta(seconds=add_send.ADD_LEASE_SECONDS - 30)
 
 
 class LateFirstPost(Recording):
@@ -420,11 +421,11 @@ class LateFirstPost(Recording):
         return super().handle_request(request)
 
 
-def test_a_resend_refused_as_already_attached_settles_from_the_late_first_post(verified, sim, monkeypatch):
+def test_a_resend_refused_as_already_attached_settles_from_the_late_first_post(verified, sim, route_through):
     """The read-back ran while Telnyx was still writing the first POST; the resend is refused as
     "already attached to this DIR": that is the first POST's batch, so the chunk is settled, not refused."""
     late = LateFirstPost(lands="after_read")
-    monkeypatch.setattr(telnyx, "TRANSPORT", late)
+    route_through(late)
     request = add_request(verified, numbers(2000, 3))
     services.add_request_send(add_request_id=request.pk)
     request.refresh_from_db()
@@ -454,14 +455,14 @@ def test_a_first_send_refused_as_already_attached_is_still_refused(verified, sim
 
 
 @pytest.mark.parametrize("decided", ["unsuccessful", "verified"])
-def test_a_timed_out_post_decided_before_the_read_back_is_reconciled(verified, sim, monkeypatch, decided):
+def test_a_timed_out_post_decided_before_the_read_back_is_reconciled(verified, sim, route_through, decided):
     """The POST completes after the client timed out, and vetting decides the batch before the read-back."""
 
     def decide(batch_id: str) -> None:
         sim.ok("POST", f"/_sim/batches/{batch_id}/transition", json={"to": decided})
 
     late = LateFirstPost(lands="before_read", then=decide)
-    monkeypatch.setattr(telnyx, "TRANSPORT", late)
+    route_through(late)
     request = add_request(verified, numbers(2000, 4))
     services.add_request_send(add_request_id=request.pk)
     request.refresh_from_db()
@@ -475,8 +476,8 @@ def test_a_timed_out_post_decided_before_the_read_back_is_reconciled(verified, s
 def test_the_read_back_waits_after_a_lost_answer_only(verified, sim, transport, monkeypatch):
     """ADD_READBACK_DELAY: a fresh lost answer waits before reading; a long-dead worker's does not."""
     waits: list[float] = []
-    monkeypatch.setattr(services, "_add_sleep", waits.append)
-    monkeypatch.setattr(services, "ADD_READBACK_DELAY", 2.0)
+    monkeypatch.setattr(add_send, "_add_sleep", waits.append)
+    monkeypatch.setattr(add_send, "ADD_READBACK_DELAY", 2.0)
     fault(sim, kind="drop_after_commit", status=502)
     request = add_request(verified, numbers(2000, 2))
     services.add_request_send(add_request_id=request.pk)
@@ -494,7 +495,7 @@ def test_a_chunk_finding_the_dir_busy_returns_at_once_and_is_handed_on(verified,
     from portal.numbers import tasks
 
     sleeps: list[float] = []
-    monkeypatch.setattr(services, "_add_sleep", sleeps.append)
+    monkeypatch.setattr(add_send, "_add_sleep", sleeps.append)
     first = add_request(verified, numbers(2000, 2))
     second = add_request(verified, numbers(2010, 2))
     results: list[str] = []
@@ -515,7 +516,7 @@ def test_a_chunk_finding_the_dir_busy_returns_at_once_and_is_handed_on(verified,
     second.refresh_from_db()
     assert second.state == AddRequest.State.DONE  # handed on by the first sender (sync queue in tests)
     assert transport.posts() == 2
-    assert not SyncLease.objects.filter(key__startswith="add:").exists()
+    assert not Lease.objects.filter(key__startswith="add:").exists()
 
 
 def test_chunks_of_one_add_do_not_hand_on_when_nobody_waited(verified, sim, transport, monkeypatch):

@@ -371,7 +371,7 @@ def test_polling_queues_at_most_one_dir_refresh_per_10_seconds(
         for _ in range(3):
             client.get(url("batch_detail", dir_a, batch.pk), headers={"HX-Request": "true"})
             client.get(url("batch_list", dir_a), headers={"HX-Request": "true"})
-    assert queued == [("portal.numbers.tasks.sync_dir", dir_a.pk, "sync")]
+    assert queued == [("portal.sync.tasks.sync_dir", dir_a.pk, "sync")]
     Dir.objects.filter(pk=dir_a.pk).update(refresh_requested_at=timezone.now() - timedelta(seconds=11))
     with django_capture_on_commit_callbacks(execute=True):
         client.get(url("batch_list", dir_a), headers={"HX-Request": "true"})
@@ -397,13 +397,14 @@ def test_numbers_page_shows_a_running_removal_with_its_progress(client_as, membe
 
 
 def _counts(dir_):
-    from portal.numbers import selectors
+    from portal.dirs import selectors
 
     dir_.refresh_from_db()  # a page reads the DIR row first, then its counts
     return selectors.dir_number_status_counts(dir=dir_)
 
 
 def test_status_counts_are_cached_until_the_mirror_writes_the_dirs_numbers(dir_a, django_assert_num_queries):
+    from portal.core.mirror import mark_removed
     from portal.numbers import mirror
     from portal.telnyx import schemas
 
@@ -432,7 +433,7 @@ def test_status_counts_are_cached_until_the_mirror_writes_the_dirs_numbers(dir_a
     assert _counts(dir_a) == {"in_review": 2, "verified": 1}
     mirror.numbers_mark_removed(dir=dir_a, phone_numbers=["+13125550001"], at=at)
     assert _counts(dir_a) == {"in_review": 1, "verified": 1}
-    gone = mirror.mark_removed(DirNumber.objects.filter(dir=dir_a), seen={"n-0"}, at=at)
+    gone = mark_removed(DirNumber.objects.filter(dir=dir_a), seen={"n-0"}, at=at)
     mirror.numbers_changed(dir_id=dir_a.pk)  # what the sync does after a non-zero mark_removed
     assert gone == 1 and _counts(dir_a) == {"verified": 1}
 
@@ -443,7 +444,7 @@ def test_status_counts_are_cached_until_the_mirror_writes_the_dirs_numbers(dir_a
 
 
 def mirror_counts_of(dir_):
-    from portal.numbers import selectors
+    from portal.dirs import selectors
 
     return selectors.dir_number_status_counts(dir=dir_)
 

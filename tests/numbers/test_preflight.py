@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from portal import telnyx
+from portal.core.exceptions import ServiceError
 from portal.numbers import checks, services
 from portal.numbers.models import Batch, DirNumber, NumberStatus
 from tests.numbers import addflow
@@ -222,13 +224,13 @@ def test_preflight_uses_three_queries_and_one_inventory_call(
 ):
     """Set-based: 1,000 numbers cost three mirror queries (plus the account lookup) and one Telnyx call."""
     calls = []
-    real = services.telnyx.TelnyxClient.verify_ownership
+    real = telnyx.TelnyxClient.verify_ownership
 
     def counting(self, phone_numbers):
         calls.append(len(phone_numbers))
         return real(self, phone_numbers)
 
-    monkeypatch.setattr(services.telnyx.TelnyxClient, "verify_ownership", counting)
+    monkeypatch.setattr(telnyx.TelnyxClient, "verify_ownership", counting)
     raw = numbers(2000, 1000)
     with django_assert_num_queries(4):
         result = services.numbers_preflight(dir=verified.dir, raw=raw)
@@ -239,7 +241,7 @@ def test_preflight_uses_three_queries_and_one_inventory_call(
 def test_preflight_of_a_thousand_numbers_is_fast_locally(verified, monkeypatch):
     """The local part (everything but the inventory call) of 1,000 numbers stays far below 100 ms."""
     raw = numbers(2000, 1000)
-    monkeypatch.setattr(services.telnyx.TelnyxClient, "verify_ownership", lambda self, n: (set(n), []))
+    monkeypatch.setattr(telnyx.TelnyxClient, "verify_ownership", lambda self, n: (set(n), []))
     services.numbers_preflight(dir=verified.dir, raw=raw)  # warm caches
     started = time.perf_counter()
     services.numbers_preflight(dir=verified.dir, raw=raw)
@@ -247,7 +249,7 @@ def test_preflight_of_a_thousand_numbers_is_fast_locally(verified, monkeypatch):
 
 
 def test_preflight_refuses_more_than_the_cap(verified):
-    with pytest.raises(services.ServiceError, match="At most 1,000"):
+    with pytest.raises(ServiceError, match="At most 1,000"):
         services.numbers_preflight(dir=verified.dir, raw=numbers(2000, 1001))
 
 
@@ -271,7 +273,7 @@ def test_numbers_read_caps_a_big_csv_with_a_clear_message():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     body = b"".join(f"312555{i:04d}\n".encode() for i in range(1500))
-    with pytest.raises(services.ServiceError, match="At most 1,000 numbers") as exc:
+    with pytest.raises(ServiceError, match="At most 1,000 numbers") as exc:
         services.numbers_read(csv_file=SimpleUploadedFile("n.csv", body, "text/csv"))
     assert exc.value.field == "csv"
 

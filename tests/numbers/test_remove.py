@@ -7,11 +7,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from portal.core.models import AuditEvent
+from portal.core.models import AuditEvent, StatusChange
 from portal.dirs.models import Dir
 from portal.numbers import services
-from portal.numbers.models import DirNumber, NumberRemoval, StatusChange
+from portal.numbers.models import DirNumber, NumberRemoval
+from portal.numbers.services import removal as removal_module
 from portal.simulator import models as sim_models
+from portal.sync import services as sync_services
 from portal.telnyx.client import TelnyxClient
 from tests.conftest import make_user
 
@@ -34,7 +36,7 @@ def seeded(sim, connected):
         for start in range(0, count, 15):
             sim.ok("POST", f"/v2/dir/{remote['id']}/phone_numbers", 201,
                    json={"phone_numbers": numbers[start : start + 15], "documents": loa})  # fmt: skip
-        services.account_sync(account=connected, full=True)
+        sync_services.account_sync(account=connected, full=True)
         dir_ = Dir.objects.get(remote_id=remote["id"])
         assert DirNumber.objects.filter(dir=dir_, removed_at=None).count() == count
         return dir_, numbers
@@ -87,7 +89,7 @@ def test_partial_success_mirrors_what_went_and_reports_the_rest(seeded, sim, mem
 def test_history_rows_and_audit_for_each_removed_number(seeded, member_a):
     dir_, numbers = seeded(3)
     services.number_removal_request(dir=dir_, phone_numbers=numbers[:2], user=member_a)
-    changes = StatusChange.objects.filter(dir=dir_, entity_type="number", to_status="removed")
+    changes = StatusChange.objects.filter(dir_id=dir_.pk, entity_type="number", to_status="removed")
     assert changes.count() == 2
     assert {c.source for c in changes} == {"user"}
     assert {c.from_status for c in changes} == {"submitted"}
@@ -125,7 +127,7 @@ def test_250_numbers_go_in_three_chunks_through_the_queue(
     assert len(removal.removed) == 250
     assert attached(dir_) == set()
     assert remote_attached(dir_) == set()
-    assert StatusChange.objects.filter(dir=dir_, to_status="removed").count() == 250
+    assert StatusChange.objects.filter(dir_id=dir_.pk, to_status="removed").count() == 250
 
 
 def test_a_503_on_the_second_chunk_keeps_the_first_chunk_mirrored(seeded, sim, member_a, calls):
@@ -144,7 +146,7 @@ def test_a_503_on_the_second_chunk_keeps_the_first_chunk_mirrored(seeded, sim, m
     assert removal.not_done == numbers[100:]
     assert attached(dir_) == set(numbers[100:])
     assert remote_attached(dir_) == set(numbers[100:])
-    assert StatusChange.objects.filter(dir=dir_, to_status="removed").count() == 100
+    assert StatusChange.objects.filter(dir_id=dir_.pk, to_status="removed").count() == 100
     assert AuditEvent.objects.get(verb="numbers_removed").details["not_done"] == 150
 
 
@@ -168,7 +170,7 @@ def test_a_timeout_stops_and_asks_for_a_refresh(seeded, member_a, monkeypatch):
 
     dir_, numbers = seeded(2)
     refreshed = []
-    monkeypatch.setattr(services, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
+    monkeypatch.setattr(removal_module, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
 
     def boom(self, dir_id, phone_numbers):
         raise telnyx.RequestTimeout("timed out")
@@ -240,7 +242,7 @@ def test_confirmed_removal_shows_each_outcome_and_triggers_a_table_refresh(seede
 
 def test_a_big_confirmed_removal_answers_with_progress_that_polls(seeded, client_as, member_a, monkeypatch):
     dir_, numbers = seeded(4)
-    monkeypatch.setattr(services, "REMOVE_INLINE_MAX", 1)
+    monkeypatch.setattr(removal_module, "REMOVE_INLINE_MAX", 1)
     response = client_as(member_a).post(remove_url(dir_), {"all_matching": "1", "confirm": "1"})
     assert 'data-testid="removal-progress"' in response.text
     assert "0 of 1 chunks" in response.text
@@ -339,7 +341,7 @@ def test_an_unexpected_meta_errors_item_ends_the_removal_as_failed(seeded, sim, 
 
     monkeypatch.setattr(TelnyxClient, "numbers_remove", odd)
     refreshed = []
-    monkeypatch.setattr(services, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
+    monkeypatch.setattr(removal_module, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
     removal = services.number_removal_request(dir=dir_, phone_numbers=numbers, user=member_a)
     assert removal.state == NumberRemoval.State.FAILED
     assert "could not read" in removal.error
@@ -382,7 +384,7 @@ def test_a_big_removal_queues_itself_again_every_few_chunks(
 ):
     """However many chunks, one task sends at most REMOVE_CHUNKS_PER_TASK of them (far below Q_TIMEOUT)."""
     dir_, numbers = seeded(250)
-    monkeypatch.setattr(services, "REMOVE_CHUNKS_PER_TASK", 1)
+    monkeypatch.setattr(removal_module, "REMOVE_CHUNKS_PER_TASK", 1)
     runs = []
     original = services.removal_run
 
@@ -412,7 +414,7 @@ def test_settle_removals_fails_a_stale_running_one_and_queues_a_stale_queued_one
 
     dir_, numbers = seeded(4)
     refreshed = []
-    monkeypatch.setattr(services, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
+    monkeypatch.setattr(removal_module, "dir_refresh_request", lambda dir: refreshed.append(dir.pk))
     long_ago = timezone.now() - timedelta(minutes=11)
 
     def make(state, at, chunk):

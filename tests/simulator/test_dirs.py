@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.simulator.models import Dir
-from tests.simulator.conftest import dir_body
+from tests.sim import dir_body
 from tests.simulator.test_transport import assert_envelope
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from portal.simulator.middleware import ConnectionDropped
 from portal.simulator.models import Enterprise
-from tests.simulator.conftest import enterprise_body
+from tests.sim import enterprise_body
 from tests.simulator.test_transport import assert_envelope
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.simulator.conftest import dir_body
+from tests.sim import dir_body
 
 LOOPBACK = [
     "http://127.0.0.1:8000/logos/abc.bmp",

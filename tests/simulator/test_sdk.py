@@ -8,7 +8,7 @@ import pytest
 import telnyx
 
 from portal.simulator.models import Batch, Dir, DirPhoneNumber
-from tests.simulator.conftest import dir_body, enterprise_body
+from tests.sim import dir_body, enterprise_body
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_real_server_answers_concurrent_requests(server):
 
 
 def test_real_server_can_drop_the_connection_after_the_write(server):
-    from tests.simulator.conftest import enterprise_body
+    from tests.sim import enterprise_body
 
     key = httpx.post(f"{server}/_sim/accounts", json={}).json()["data"]["api_key"]
     with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.simulator.conftest import enterprise_body
+from tests.sim import enterprise_body
 from tests.simulator.test_transport import assert_envelope
 
 
@@ -124,7 +124,7 @@ def test_activation_needs_terms_credit_and_us(sim):
 
 
 def test_activation_delay_makes_dir_create_wait(sim):
-    from tests.simulator.conftest import dir_body
+    from tests.sim import dir_body
 
     sim.ok("PATCH", f"/_sim/accounts/{sim.key}", json={"activation_delay_seconds": 10})
     enterprise = sim.activated_enterprise()

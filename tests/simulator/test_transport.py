@@ -81,7 +81,7 @@ def test_huge_body_is_refused_with_an_envelope(sim):
 
 
 def test_unknown_fields_are_ignored_and_method_not_allowed_is_an_envelope(sim):
-    from tests.simulator.conftest import enterprise_body
+    from tests.sim import enterprise_body
 
     response = sim.post("/v2/enterprises", json={**enterprise_body(), "favourite_colour": "blue"})
     assert response.status_code == 201

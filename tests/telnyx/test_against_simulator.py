@@ -5,19 +5,13 @@ from __future__ import annotations
 import pytest
 
 from portal import telnyx
-from tests.simulator.conftest import dir_body, enterprise_body
+from tests.sim import dir_body, enterprise_body
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
 
 
 @pytest.fixture
-def api(sim, monkeypatch):
-    import httpx
-
-    from portal.simulator.wsgi import SimulatorHandler
-
-    monkeypatch.setattr(telnyx, "TRANSPORT", httpx.WSGITransport(app=SimulatorHandler()))
-    monkeypatch.setattr("django.conf.settings.TELNYX_API_BASE_URL", "http://sim.test/v2")
+def api(sim, sim_route):
     with telnyx.get_client(api_key=sim.key) as client:
         yield client
 

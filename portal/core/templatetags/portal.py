@@ -12,7 +12,8 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
+
+from portal.core import status
 
 register = template.Library()
 
@@ -98,8 +99,4 @@ def elided_pages(page):
 @register.filter
 def status_label(value: str) -> str:
     """The human name of a DIR, batch or number status ("in_review" → "In review")."""
-    from portal.dirs.models import Dir
-    from portal.numbers.models import NumberStatus
-
-    labels = {**dict(NumberStatus.choices), **dict(Dir.Status.choices), "removed": _("Removed")}
-    return str(labels.get(value, value.replace("_", " ").capitalize())) if value else "—"
+    return status.status_label(value)

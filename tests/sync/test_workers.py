@@ -17,8 +17,10 @@ from django_q.models import Success
 from django_q.tasks import async_task
 
 from portal.accounts.models import Team, TelnyxAccount
+from portal.core.models import StatusChange
 from portal.dirs.models import Dir
-from portal.numbers.models import DirNumber, StatusChange, SyncRun
+from portal.numbers.models import DirNumber
+from portal.sync.models import SyncRun
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = 6
@@ -110,7 +112,7 @@ def test_two_qcluster_processes_never_sync_one_account_at_once(simulator_server)
     team = Team.objects.create(name="Workers Co", slug="workers-co")
     account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
     for _ in range(TASKS):
-        async_task("portal.numbers.tasks.sync_account", account.pk, True, sync=False)
+        async_task("portal.sync.tasks.sync_account", account.pk, True, sync=False)
 
     env = {
         **os.environ,

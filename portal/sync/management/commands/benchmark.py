@@ -15,6 +15,7 @@ from django.db import connection
 
 from portal import telnyx
 from portal.accounts.models import Team, TelnyxAccount
+from portal.sync import services
 
 
 class QueryCount:
@@ -65,7 +66,6 @@ class Command(BaseCommand):
             self._pages(sizes=options["sizes"], repeat=options["repeat"], keep=options["keep"])
 
     def _sync(self, *, numbers: int, dirs: int) -> None:
-        from portal.numbers import services
         from portal.simulator.models import Account, Batch, Dir
         from portal.simulator.wsgi import SimulatorHandler
 
@@ -79,7 +79,7 @@ class Command(BaseCommand):
             name=f"Benchmark {account.id.hex[:6]}", slug=f"bench-{account.id.hex[:10]}"
         )
         telnyx_account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
-        telnyx.TRANSPORT = httpx.WSGITransport(app=SimulatorHandler())
+        transport = httpx.WSGITransport(app=SimulatorHandler())
         # In one process the simulator's request signals would close the portal's own database
         # connection after every API call; separate servers never do that, so neither may this.
         from django.db.backends.base.base import BaseDatabaseWrapper
@@ -97,22 +97,14 @@ class Command(BaseCommand):
         rows = []
         for kind, full in (("full", True), ("incremental", False)):
             clients: list[telnyx.TelnyxClient] = []
-            real_get_client = telnyx.get_client
-
-            def tracking_client(clients=clients, real_get_client=real_get_client, **kwargs):
-                client = real_get_client(base_url=base_url, **kwargs)
-                clients.append(client)
-                return client
-
-            telnyx.get_client = tracking_client
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            try:
-                with count_queries() as queries:
-                    started = time.perf_counter()
-                    run = services.account_sync(account=telnyx_account, full=full)
-                    wall = time.perf_counter() - started
-            finally:
-                telnyx.get_client = real_get_client
+            with (
+                telnyx.client_route(transport=transport, base_url=base_url, on_client=clients.append),
+                count_queries() as queries,
+            ):
+                started = time.perf_counter()
+                run = services.account_sync(account=telnyx_account, full=full)
+                wall = time.perf_counter() - started
             # Growth of the process's peak resident size (KiB on Linux); tracemalloc would slow the run 3x.
             peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) * 1024
             http = sum(c.http_seconds for c in clients)
@@ -262,23 +254,14 @@ class Command(BaseCommand):
 
         BaseDatabaseWrapper.close_if_unusable_or_obsolete = lambda self: None  # see _sync
         transport = httpx.WSGITransport(app=SimulatorHandler())
-        telnyx.TRANSPORT = transport
         base_url = "http://simulator.local/v2"
         wanted = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
         key = self._add_seed_simulator(transport, wanted)
         team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-bench-{key[-10:].lower()}")
         account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
-        real_get_client = telnyx.get_client
         clients: list[telnyx.TelnyxClient] = []
-
-        def tracking_client(**kwargs):
-            client = real_get_client(base_url=base_url, **kwargs)
-            clients.append(client)
-            return client
-
-        telnyx.get_client = tracking_client
-        try:
-            number_services.account_sync(account=account, full=True)
+        with telnyx.client_route(transport=transport, base_url=base_url, on_client=clients.append):
+            services.account_sync(account=account, full=True)
             dir_ = team.dirs.get()
             clients.clear()
             started = time.perf_counter()
@@ -296,13 +279,10 @@ class Command(BaseCommand):
             preflight_queries = queries.n
             clients.clear()
             queued: list[int] = []
-            # Send inline (no worker in a benchmark): capture what the submit would enqueue.
-            real_enqueue = number_services._add_enqueue
-            number_services._add_enqueue = lambda ids, async_task: queued.extend(ids)
-            try:
-                group = number_services.add_submit(dir=dir_, user=None, raw=wanted, loa=loa)
-            finally:
-                number_services._add_enqueue = real_enqueue
+            # Send inline (no worker in a benchmark): the submit hands its chunks to us, not the queue.
+            group = number_services.add_submit(
+                dir=dir_, user=None, raw=wanted, loa=loa, enqueue=queued.extend
+            )
             submit_calls = sum(c.calls for c in clients)
             clients.clear()
             for pk in queued:
@@ -310,8 +290,6 @@ class Command(BaseCommand):
             wall = time.perf_counter() - started
             add_calls = sum(c.calls for c in clients)
             states = sorted(set(AddRequest.objects.filter(group=group).values_list("state", flat=True)))
-        finally:
-            telnyx.get_client = real_get_client
         chunks = math.ceil(numbers / checks.CHUNK_SIZE)
         self.stdout.write(f"pre-flight of {numbers:,} numbers: {preflight_local * 1000:.1f} ms local "
                           f"({preflight_wall * 1000:.1f} ms with the inventory call), {preflight_queries} queries, "

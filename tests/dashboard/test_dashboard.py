@@ -10,7 +10,7 @@ from portal.enterprises.models import Enterprise
 
 
 def page(client, team) -> str:
-    return client.get(reverse("core:dashboard", args=[team.slug])).text
+    return client.get(reverse("dashboard:dashboard", args=[team.slug])).text
 
 
 def test_each_step_links_to_where_it_is_done(client_as, admin_a, viewer_a, team_a):

@@ -9,7 +9,7 @@ SCHEDULES = [
     # name, function, kwargs, schedule
     {
         "name": "sync: in-flight items, every minute",
-        "func": "portal.numbers.tasks.sync_all",
+        "func": "portal.sync.tasks.sync_all",
         "kwargs": "full=False",
         "schedule_type": Schedule.MINUTES,
         "minutes": 1,
@@ -35,7 +35,7 @@ SCHEDULES = [
     {
         # https://crontab.guru/#15_3_*_*_*
         "name": "sync: full reconcile, nightly",
-        "func": "portal.numbers.tasks.sync_all",
+        "func": "portal.sync.tasks.sync_all",
         "kwargs": "full=True",
         "schedule_type": Schedule.CRON,
         "cron": "15 3 * * *",

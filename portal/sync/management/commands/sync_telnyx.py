@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal import telnyx
 from portal.accounts.models import TelnyxAccount
-from portal.numbers import services
+from portal.core.leases import LeaseBusy
+from portal.sync import services
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         for item in accounts:
             try:
                 run = services.account_sync(account=item, full=full)
-            except services.SyncBusy:
+            except LeaseBusy:
                 self.stdout.write(f"{item.team}: another worker is syncing it; skipped.")
                 continue
             except telnyx.TelnyxError as exc:

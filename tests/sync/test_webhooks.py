@@ -11,11 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from portal.core.models import StatusChange
 from portal.dirs.models import Dir
-from portal.numbers import services
-from portal.numbers.models import StatusChange, WebhookEvent
 from portal.simulator import models as sim_models
 from portal.simulator import services as sim_services
+from portal.sync import services
+from portal.sync.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
 
@@ -60,7 +61,7 @@ def post(
     }
     if drop:
         del headers[drop]
-    url = reverse("numbers:telnyx_webhook", args=[account.pk])
+    url = reverse("webhooks:telnyx", args=[account.pk])
     return client.post(url, body, content_type="application/json", headers=headers)
 
 

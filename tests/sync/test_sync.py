@@ -9,11 +9,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from portal.core.leases import LeaseBusy, lease
+from portal.core.models import StatusChange
 from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
-from portal.numbers import services
-from portal.numbers.models import Batch, DirNumber, StatusChange
+from portal.numbers.models import Batch, DirNumber
 from portal.simulator import models as sim_models
+from portal.sync import services
 from portal.telnyx import ServerError
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
@@ -195,7 +197,7 @@ def test_a_sync_interrupted_half_way_converges_on_the_next_run(demo, team_a, sim
 
 
 def test_two_syncs_of_one_account_never_overlap(connected):
-    with services.lease(f"account:{connected.pk}"), pytest.raises(services.SyncBusy):
+    with lease(f"account:{connected.pk}"), pytest.raises(LeaseBusy):
         services.account_sync(account=connected, full=True)
 
 
@@ -225,7 +227,7 @@ def test_number_and_batch_transitions_are_recorded_once(demo, team_a, sim):
 
 
 def test_sync_telnyx_command_and_scheduled_task(demo, team_a, sim):
-    from portal.numbers.tasks import sync_all
+    from portal.sync.tasks import sync_all
 
     out = io.StringIO()
     call_command("sync_telnyx", "--full", stdout=out)
@@ -352,7 +354,7 @@ def test_a_dir_with_only_removed_rows_is_compared_not_just_inserted(demo, team_a
 
 
 def test_the_sync_refreshes_counts_when_numbers_are_gone_remotely(sim, connected, team_a):
-    from portal.numbers import selectors
+    from portal.dirs import selectors
 
     sim.inventory("+13125552000", "+13125552001")
     enterprise = sim.activated_enterprise()

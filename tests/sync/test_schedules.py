@@ -15,7 +15,7 @@ def test_setup_schedules_is_idempotent(db):
     assert len(schedules) == 4
     nightly = schedules["sync: full reconcile, nightly"]
     assert (nightly.func, nightly.kwargs, nightly.cron) == (
-        "portal.numbers.tasks.sync_all",
+        "portal.sync.tasks.sync_all",
         "full=True",
         "15 3 * * *",
     )

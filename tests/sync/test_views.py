@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from portal.numbers.models import StatusChange, SyncRun
+from portal.core.models import StatusChange
 from portal.simulator import models as sim_models
+from portal.sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
 HX = {"HX-Request": "true"}
@@ -28,31 +29,31 @@ def test_sync_now_queues_polls_then_shows_last_synced(
 ):
     client = client_as(member_a)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(reverse("numbers:sync_now", args=[team_a.slug]), headers=HX)
+        response = client.post(reverse("sync:sync_now", args=[team_a.slug]), headers=HX)
     assert response.status_code == 200 and "<html" not in response.text
     assert 'id="sync-card"' in response.text
     assert "Sync queued" in response.text and 'hx-trigger="every 2s"' in response.text
     run = SyncRun.objects.get()
     assert (run.state, run.requested_by) == ("queued", member_a)
     # Asking twice while one is queued does not queue a second sync.
-    client.post(reverse("numbers:sync_now", args=[team_a.slug]), headers=HX)
+    client.post(reverse("sync:sync_now", args=[team_a.slug]), headers=HX)
     assert SyncRun.objects.count() == 1
     for callback in callbacks:  # the worker runs the task (inline in tests)
         callback()
     run.refresh_from_db()
     assert run.state == "done" and run.pages > 0
-    status = client.get(reverse("numbers:sync_status", args=[team_a.slug]), headers=HX)
+    status = client.get(reverse("sync:sync_status", args=[team_a.slug]), headers=HX)
     assert "every 2s" not in status.text  # polling stops by itself
     assert "Last synced" in status.text and "never" not in status.text
-    dashboard = client.get(reverse("core:dashboard", args=[team_a.slug]))
+    dashboard = client.get(reverse("dashboard:dashboard", args=[team_a.slug]))
     assert "11 DIRs" in dashboard.text and "1 enterprise" in dashboard.text
     assert StatusChange.objects.filter(team=team_a).exists()
     assert "Recent status changes" in dashboard.text and "Acme" in dashboard.text
 
 
 def test_viewers_cannot_sync_and_no_account_explains(client_as, viewer_a, admin_a, team_a):
-    assert client_as(viewer_a).post(reverse("numbers:sync_now", args=[team_a.slug])).status_code == 403
-    response = client_as(admin_a).post(reverse("numbers:sync_now", args=[team_a.slug]), follow=True)
+    assert client_as(viewer_a).post(reverse("sync:sync_now", args=[team_a.slug])).status_code == 403
+    response = client_as(admin_a).post(reverse("sync:sync_now", args=[team_a.slug]), follow=True)
     assert "Connect a Telnyx account first." in response.text
     assert not SyncRun.objects.exists()
 
@@ -60,12 +61,12 @@ def test_viewers_cannot_sync_and_no_account_explains(client_as, viewer_a, admin_
 def test_dashboard_query_count_is_bounded(
     client_as, admin_a, team_a, demo_account, django_assert_max_num_queries
 ):
-    from portal.numbers import services
+    from portal.sync import services as sync_services
 
-    services.account_sync(account=demo_account, full=True)
+    sync_services.account_sync(account=demo_account, full=True)
     client = client_as(admin_a)
     with django_assert_max_num_queries(25):
-        response = client.get(reverse("core:dashboard", args=[team_a.slug]))
+        response = client.get(reverse("dashboard:dashboard", args=[team_a.slug]))
     assert response.status_code == 200
 
 
@@ -76,7 +77,7 @@ def test_an_abandoned_queued_sync_does_not_block_sync_now(client_as, member_a, t
 
     stale = SyncRun.objects.create(account=connected, kind="full", state="queued")
     SyncRun.objects.filter(pk=stale.pk).update(started_at=timezone.now() - timedelta(hours=1))
-    client_as(member_a).post(reverse("numbers:sync_now", args=[team_a.slug]), headers=HX)
+    client_as(member_a).post(reverse("sync:sync_now", args=[team_a.slug]), headers=HX)
     stale.refresh_from_db()
     assert stale.state == "failed" and "Abandoned" in stale.error
     assert SyncRun.objects.filter(state="queued").count() == 1
@@ -84,6 +85,6 @@ def test_an_abandoned_queued_sync_does_not_block_sync_now(client_as, member_a, t
 
 def test_running_sync_shows_n_of_m(client_as, member_a, team_a, connected):
     SyncRun.objects.create(account=connected, kind="full", state="running", dirs_total=12, dirs_done=5)
-    response = client_as(member_a).get(reverse("numbers:sync_status", args=[team_a.slug]), headers=HX)
+    response = client_as(member_a).get(reverse("sync:sync_status", args=[team_a.slug]), headers=HX)
     assert "Syncing… 5 of 12 DIRs" in response.text
     assert 'value="5" max="12"' in response.text and 'hx-trigger="every 2s"' in response.text

@@ -8,8 +8,9 @@ import pytest
 from django.db import connections
 
 from portal.accounts.models import Team, TelnyxAccount
-from portal.numbers import services
-from portal.numbers.models import SyncLease
+from portal.core.leases import LeaseBusy, lease
+from portal.core.models import Lease
+from portal.sync import services
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,7 +32,7 @@ def test_a_second_worker_is_turned_away_while_the_first_holds_the_lease(monkeypa
         try:
             services.account_sync(account=account, full=True)
             outcomes[name] = "synced"
-        except services.SyncBusy:
+        except LeaseBusy:
             outcomes[name] = "busy"
         finally:
             connections.close_all()
@@ -45,7 +46,7 @@ def test_a_second_worker_is_turned_away_while_the_first_holds_the_lease(monkeypa
     release.set()
     first.join(10)
     assert outcomes == {"second": "busy", "first": "synced"}
-    assert not SyncLease.objects.exists()  # released when done
+    assert not Lease.objects.exists()  # released when done
 
 
 @pytest.mark.django_db
@@ -54,8 +55,8 @@ def test_an_expired_lease_is_taken_over():
 
     from django.utils import timezone
 
-    SyncLease.objects.create(
+    Lease.objects.create(
         key="account:1", holder="crashed-worker", expires_at=timezone.now() - timedelta(seconds=1)
     )
-    with services.lease("account:1"):
-        assert SyncLease.objects.get(key="account:1").holder != "crashed-worker"
+    with lease("account:1"):
+        assert Lease.objects.get(key="account:1").holder != "crashed-worker"

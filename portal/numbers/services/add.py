@@ -1,0 +1,210 @@
+"""Adding numbers, up to sending: read, pre-flight, cut into chunks of 15 and queue each (ARCHITECTURE.md §6.1)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from portal import telnyx
+from portal.accounts.models import TelnyxAccount
+from portal.core.exceptions import ServiceError
+from portal.core.services import audit_record
+from portal.dirs.models import Dir
+from portal.numbers import checks
+from portal.numbers import selectors as number_selectors
+from portal.numbers.models import AddRequest
+
+logger = logging.getLogger("portal.numbers")
+
+
+INVENTORY_SEARCH_LIMIT = 50
+
+
+class PreflightFailed(ServiceError):
+    """Some numbers would be refused; `preflight` says which and why."""
+
+    def __init__(self, preflight: checks.Preflight) -> None:
+        super().__init__(_("Some numbers cannot be added; drop them or fix them first."), field="numbers")
+        self.preflight = preflight
+
+
+def _account_for(team_id: int) -> TelnyxAccount:
+    account = TelnyxAccount.objects.filter(team_id=team_id).first()
+    if account is None:
+        raise ServiceError(_("No Telnyx account is connected to this team."))
+    return account
+
+
+def add_refusal(*, dir: Dir) -> str | None:
+    """Why numbers cannot be added to this DIR now, or None."""
+    if dir.status == Dir.Status.VERIFIED:
+        return None
+    if dir.status in Dir.IN_FLIGHT:
+        return _("Telnyx is still vetting this DIR. Numbers can be added once it is verified.")
+    if dir.status in (Dir.Status.SUSPENDED, Dir.Status.INFRINGEMENT_CLAIMED):
+        return _("This DIR is suspended by an infringement claim; resolve the claim first.")
+    if dir.status == Dir.Status.EXPIRED:
+        return _("This DIR's verification expired. Resubmit it to renew, then add numbers.")
+    return _("Numbers can only be added to a verified DIR; this one is %(status)s.") % {
+        "status": dir.get_status_display().lower()
+    }
+
+
+def numbers_read(*, text: str = "", csv_file=None, picked: list[str] | None = None) -> list[str]:
+    """Every number the user gave: typed or pasted, from a CSV (streamed), picked from inventory."""
+    raw = checks.tokens(text)
+    if csv_file is not None:
+        try:
+            raw += checks.csv_numbers(csv_file.chunks(), limit=checks.MAX_NUMBERS - len(raw))
+        except checks.NotACsv as exc:
+            raise ServiceError(
+                _("That file does not look like a CSV of phone numbers."), field="csv"
+            ) from exc
+        except checks.TooManyNumbers as exc:
+            raise _too_many("csv") from exc
+    raw += [p for p in picked or [] if p]
+    if len(raw) > checks.MAX_NUMBERS:
+        raise _too_many("numbers")
+    return raw
+
+
+def _too_many(field: str) -> ServiceError:
+    return ServiceError(
+        _("At most %(max)s numbers can be added at once (that is %(batches)s batches); split the list.")
+        % {"max": f"{checks.MAX_NUMBERS:,}", "batches": -(-checks.MAX_NUMBERS // checks.CHUNK_SIZE)},
+        field=field,
+    )
+
+
+def numbers_preflight(*, dir: Dir, raw: list[str]) -> checks.Preflight:
+    """Check every number before anything is sent: format, P13, duplicates, mirror, one inventory call."""
+    if len(raw) > checks.MAX_NUMBERS:
+        raise _too_many("numbers")
+    distinct = checks.normalized_set(raw)
+    sets = number_selectors.preflight_mirror_sets(dir=dir, numbers=distinct)
+    candidates = [n for n in distinct if checks.locale_problem(n) is None]
+    inventory: set[str] | None = set()
+    if candidates:
+        try:
+            with telnyx.get_client(api_key=_account_for(dir.team_id).api_key) as api:
+                inventory, _not_found = api.verify_ownership(candidates)
+        except telnyx.TelnyxError:
+            logger.warning("add: inventory check failed for DIR %s", dir.pk, exc_info=True)
+            inventory = None  # Telnyx checks again on add; the page says this one was skipped
+    return checks.classify(raw, inventory=inventory, **sets)
+
+
+def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=None, enqueue=None) -> uuid.UUID:
+    """Save the add as AddRequests of ≤15 numbers (before anything is sent) and queue one task each.
+
+    `enqueue(ids)` replaces the queue (after commit): the benchmark sends the chunks itself with it.
+    """
+    refusal = add_refusal(dir=dir)
+    if refusal:
+        raise ServiceError(refusal)
+    if loa is None:
+        raise ServiceError(_("Upload the signed LOA or pick one uploaded before."), field="loa")
+    preflight = numbers_preflight(dir=dir, raw=raw)
+    if preflight.problems:
+        raise PreflightFailed(preflight)
+    if not preflight.ok:
+        raise ServiceError(_("Enter at least one phone number."), field="numbers")
+    refs = [{"document_id": loa.remote_id, "document_type": "letter_of_authorization"}]
+    refs += [{"document_id": d.remote_id, "document_type": d.document_type} for d in documents][:19]
+    group = uuid.uuid4()
+    with transaction.atomic():
+        created = AddRequest.objects.bulk_create(
+            AddRequest(
+                dir=dir, team_id=dir.team_id, group=group, position=i, numbers=chunk, loa=loa,
+                documents=refs, requested_by=user, idempotency_key=uuid.uuid4(),
+            )
+            for i, chunk in enumerate(checks.chunks(preflight.ok))
+        )  # fmt: skip
+        ids = [r.pk for r in created]
+        audit_record(
+            verb="numbers_add_requested",
+            actor=user,
+            team=dir.team,
+            target=dir,
+            details={
+                "numbers": len(preflight.ok),
+                "chunks": len(ids),
+                "group": str(group),
+                "loa": loa.filename,
+            },
+            request=request,
+        )
+        transaction.on_commit(lambda: (enqueue or add_requests_enqueue)(ids))
+    return group
+
+
+def add_requests_enqueue(ids: list[int]) -> None:
+    """Queue one send task per chunk (the default `enqueue` of add_submit and add_resubmit)."""
+    from django_q.tasks import async_task
+
+    for pk in ids:
+        async_task("portal.numbers.tasks.send_add_request", pk, group="add")
+
+
+def add_resubmit(*, dir: Dir, group, user, request=None, enqueue=None) -> int:
+    """Send again, in new AddRequests, the numbers of refused or failed chunks that Telnyx did not object to."""
+    refusal = add_refusal(dir=dir)
+    if refusal:
+        raise ServiceError(refusal)
+    with transaction.atomic():
+        chunks = list(
+            AddRequest.objects.select_for_update()
+            .filter(dir=dir, group=group, state__in=(AddRequest.State.REFUSED, AddRequest.State.FAILED))
+            .order_by("position")
+        )
+        rest: list[str] = []
+        for chunk in chunks:
+            if chunk.outcome.get("resubmitted"):
+                continue
+            rest += chunk.rest_numbers
+            chunk.outcome = {**chunk.outcome, "resubmitted": True}
+            chunk.save(update_fields=["outcome", "updated_at"])
+        rest = list(dict.fromkeys(rest))
+        if not rest:
+            return 0
+        first = chunks[0]
+        start = AddRequest.objects.filter(group=group).count()
+        created = AddRequest.objects.bulk_create(
+            AddRequest(
+                dir=dir, team_id=dir.team_id, group=group, position=start + i, numbers=part, loa=first.loa,
+                documents=first.documents, requested_by=user, idempotency_key=uuid.uuid4(),
+            )
+            for i, part in enumerate(checks.chunks(rest))
+        )  # fmt: skip
+        ids = [r.pk for r in created]
+        audit_record(
+            verb="numbers_add_resubmitted",
+            actor=user,
+            team=dir.team,
+            target=dir,
+            details={"numbers": len(rest), "chunks": len(ids), "group": str(group)},
+            request=request,
+        )
+        transaction.on_commit(lambda: (enqueue or add_requests_enqueue)(ids))
+    return len(rest)
+
+
+def inventory_search(*, team, digits: str) -> list[dict]:
+    """Up to 50 of the team's active Telnyx numbers containing these digits (one page from Telnyx)."""
+    digits = "".join(ch for ch in digits if ch.isdigit())
+    if len(digits) < 3:
+        return []
+    try:
+        with telnyx.get_client(api_key=_account_for(team.pk).api_key) as api:
+            found = itertools.islice(api.inventory_iter(digits=digits), INVENTORY_SEARCH_LIMIT)
+            return [
+                {"phone_number": n.get("phone_number"), "status": n.get("status")}
+                for n in found
+                if n.get("status") == "active"
+            ]
+    except telnyx.TelnyxError as exc:
+        raise ServiceError(_("Could not search your Telnyx inventory; try again.")) from exc

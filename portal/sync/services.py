@@ -1,0 +1,299 @@
+"""The sync engine: keep a team's mirror equal to its Telnyx account (ARCHITECTURE.md §6.3).
+
+It reads Telnyx page by page and hands each page to the domain that owns it
+(`enterprises_apply_remote`, `dirs_apply_remote`, `batches_apply_remote`, `numbers_apply_remote`);
+it also receives Telnyx's webhooks and queues "Sync now". Nothing below it imports it: a domain
+that wants a DIR re-read sends `portal.dirs.signals.dir_refresh_wanted`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal import telnyx
+from portal.accounts.models import TelnyxAccount
+from portal.core.leases import LEASE_SECONDS, lease
+from portal.core.mirror import mark_removed
+from portal.core.models import StatusChange
+from portal.dirs import services as dir_services
+from portal.dirs.models import Dir
+from portal.enterprises import services as enterprise_services
+from portal.enterprises.models import Enterprise
+from portal.numbers import mirror as number_mirror
+from portal.numbers.models import IN_FLIGHT, Batch, DirNumber
+from portal.sync.models import SyncRun, WebhookEvent
+
+logger = logging.getLogger("portal.sync")
+
+PAGES_PER_COMMIT = 4  # number pages (of 250) written in one transaction
+REFRESH_EVERY = timedelta(seconds=10)
+
+
+def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = None) -> SyncRun:
+    """Bring the team's mirror up to date: everything (full) or only what is in flight (incremental)."""
+    with lease(f"account:{account.pk}"):
+        # An account never mirrored in full has nothing "in flight" to follow yet: the first sync,
+        # whoever asks for it (the minute schedule, just after a key is saved), reads everything.
+        full = (
+            full
+            or not SyncRun.objects.filter(
+                account=account, kind=SyncRun.Kind.FULL, state=SyncRun.State.DONE
+            ).exists()
+        )
+        kind = SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
+        if run is None:
+            run = SyncRun.objects.create(account=account, kind=kind)
+        else:
+            run.state, run.kind = SyncRun.State.RUNNING, kind
+            run.save(update_fields=["state", "kind"])
+        try:
+            with telnyx.get_client(api_key=account.api_key) as api:
+                if full:
+                    _sync_full(api, account, run)
+                else:
+                    _sync_in_flight(api, account, run)
+                run.api_calls = api.calls
+        except telnyx.TelnyxError as exc:
+            run.state, run.error = SyncRun.State.FAILED, str(exc)[:255]
+            run.finished_at = timezone.now()
+            run.save()
+            raise
+        run.state, run.finished_at = SyncRun.State.DONE, timezone.now()
+        run.save()
+        return run
+
+
+def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -> None:
+    team = account.team
+    at = timezone.now()
+    enterprises: dict[str, Enterprise] = {}
+    for remotes in api.enterprise_pages():
+        with transaction.atomic():
+            enterprises.update(
+                enterprise_services.enterprises_apply_remote(team=team, remotes=remotes, at=at)
+            )
+        run.pages += 1
+    mark_removed(Enterprise.objects.filter(team=team), seen=set(enterprises), at=at)
+
+    dirs: dict[str, Dir] = {}
+    for remotes in api.dir_pages():
+        with transaction.atomic():
+            dirs.update(
+                dir_services.dirs_apply_remote(
+                    team=team,
+                    remotes=remotes,
+                    enterprises=enterprises,
+                    source=StatusChange.Source.SYNC,
+                    at=at,
+                )
+            )
+        run.pages += 1
+    mark_removed(Dir.objects.filter(team=team), seen=set(dirs), at=at)
+    run.dirs_total = len(dirs)
+    SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_total=run.dirs_total)
+    for dir_ in dirs.values():
+        run.pages += dir_children_sync(api, dir_, at=at)
+        run.dirs_done += 1
+        # Progress for the dashboard's bar (one small write per DIR, not per page of numbers).
+        SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_done=run.dirs_done)
+
+
+def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
+    """Mirror all batches, then all attached numbers, of one DIR; returns the pages read."""
+    pages = 0
+    batches: dict[str, int] = {}
+    # A DIR with no batch mirrored (its first sync) has nothing to compare: its batches are inserted.
+    new_batches = not Batch.objects.filter(dir=dir_).exists()
+    for remotes in api.batch_pages(dir_.remote_id):
+        with transaction.atomic():
+            if new_batches:
+                batches.update(number_mirror.batches_insert_new(dir=dir_, remotes=remotes, at=at))
+            else:
+                rows = number_mirror.batches_apply_remote(
+                    dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at
+                )
+                batches.update({rid: row.pk for rid, row in rows.items()})
+        pages += 1
+    mark_removed(Batch.objects.filter(dir=dir_), seen=set(batches), at=at)
+    seen: set[str] = set()
+    # A DIR with no number mirrored yet has no earlier attachment to retire, and a DIR with no row
+    # at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
+    known = DirNumber.objects.filter(dir=dir_, removed_at=None).exists()
+    fresh = not known and not DirNumber.objects.filter(dir=dir_).exists()
+    # Pages are fetched first and written a few at a time: fewer commits, and no transaction is
+    # ever open while waiting on Telnyx.
+    for group in itertools.batched(api.number_pages(dir_.remote_id), PAGES_PER_COMMIT):
+        with transaction.atomic():
+            for remotes in group:
+                seen.update(
+                    number_mirror.numbers_apply_remote(
+                        dir=dir_,
+                        remotes=remotes,
+                        batches=batches,
+                        source=StatusChange.Source.SYNC,
+                        at=at,
+                        retire_replaced=known,
+                        fresh=fresh,
+                    )  # fmt: skip
+                )
+        pages += len(group)
+    if mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at):
+        number_mirror.numbers_changed(dir_id=dir_.pk)
+    return pages
+
+
+def _sync_in_flight(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -> None:
+    """Only DIRs and batches still under review are fetched; terminal ones are left alone."""
+    team = account.team
+    at = timezone.now()
+    for dir_ in Dir.objects.filter(team=team, removed_at=None, status__in=Dir.IN_FLIGHT).select_related(
+        "enterprise"
+    ):
+        dir_refresh(api, dir_, source=StatusChange.Source.SYNC, at=at)
+        run.pages += 1
+    in_flight = Batch.objects.filter(dir__team=team, removed_at=None, status__in=IN_FLIGHT).select_related(
+        "dir"
+    )
+    for batch in in_flight:
+        batch_refresh(api, batch, source=StatusChange.Source.SYNC, at=at)
+        run.pages += 1
+
+
+def dir_refresh(api: telnyx.TelnyxClient, dir_: Dir, *, source: str, at) -> Dir | None:
+    """Re-read one DIR; a DIR gone remotely is marked removed."""
+    try:
+        remote = api.dir_get(dir_.remote_id)
+    except telnyx.NotFoundError:
+        Dir.objects.filter(pk=dir_.pk, removed_at=None).update(removed_at=at, synced_at=at)
+        return None
+    with transaction.atomic():
+        rows = dir_services.dirs_apply_remote(
+            team=dir_.team,
+            remotes=[remote],
+            enterprises={remote.enterprise_id: dir_.enterprise},
+            source=source,
+            at=at,
+        )
+    return rows.get(remote.id)
+
+
+def batch_refresh(api: telnyx.TelnyxClient, batch: Batch, *, source: str, at) -> None:
+    """Re-read one batch with its embedded numbers."""
+    try:
+        remote = api.batch_get(batch.dir.remote_id, batch.remote_id)
+    except telnyx.NotFoundError:
+        Batch.objects.filter(pk=batch.pk).update(removed_at=at, synced_at=at)
+        return
+    with transaction.atomic():
+        rows = number_mirror.batches_apply_remote(dir=batch.dir, remotes=[remote], source=source, at=at)
+        number_mirror.numbers_apply_remote(
+            dir=batch.dir,
+            remotes=remote.phone_numbers,
+            batches={rid: row.pk for rid, row in rows.items()},
+            source=source,
+            at=at,
+        )
+
+
+def dir_sync(*, dir_id: int, source: str = StatusChange.Source.SYNC) -> None:
+    """Refresh one DIR and everything under it (what a webhook asks for)."""
+    dir_ = Dir.objects.select_related("team__telnyx_account", "enterprise").get(pk=dir_id)
+    account = dir_.team.telnyx_account
+    with lease(f"account:{account.pk}"), telnyx.get_client(api_key=account.api_key) as api:
+        at = timezone.now()
+        if dir_refresh(api, dir_, source=source, at=at) is not None:
+            dir_children_sync(api, dir_, at=at)
+
+
+class WebhookRejected(Exception):
+    """The webhook is not processed (bad signature, stale, malformed); the view answers 4xx."""
+
+
+def webhook_receive(*, account: TelnyxAccount, headers, body: bytes) -> str:
+    """Verify, dedupe and queue a sync of the DIR a webhook is about; returns what was done."""
+    from django_q.tasks import async_task
+
+    if not account.webhook_public_key:
+        raise WebhookRejected("no webhook public key configured for this account")
+    try:
+        telnyx.verify_webhook(public_key=account.webhook_public_key, headers=headers, body=body)
+    except telnyx.WebhookSignatureError as exc:
+        raise WebhookRejected(str(exc)) from exc
+    try:
+        event = json.loads(body)
+        data = event["data"]
+        event_id = str(data["id"])
+        payload = data.get("payload") or {}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WebhookRejected("body is not a Telnyx event") from exc
+    dir_remote_id = str(payload.get("dir_id") or "")
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(
+                account=account, event_id=event_id[:64], event_type=str(data.get("event_type", ""))[:100],
+                dir_remote_id=dir_remote_id[:64],
+            )  # fmt: skip
+    except IntegrityError:
+        return "duplicate"
+    # Never trust the payload as state: re-read the DIR from Telnyx (CONTRACT.md §8).
+    dir_ = (
+        Dir.objects.filter(team_id=account.team_id, remote_id=dir_remote_id).first()
+        if dir_remote_id
+        else None
+    )
+    if dir_ is not None:
+        transaction.on_commit(lambda: async_task("portal.sync.tasks.sync_dir", dir_.pk, "webhook"))
+        return "dir sync queued"
+    transaction.on_commit(lambda: async_task("portal.sync.tasks.sync_account", account.pk, True))
+    return "account sync queued"
+
+
+def sync_request(*, account: TelnyxAccount, user, request=None) -> SyncRun:
+    """Queue a full sync from the dashboard ("Sync now"); one at a time per account."""
+    from django_q.tasks import async_task
+
+    active = SyncRun.objects.filter(
+        account=account, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)
+    ).first()
+    if active is not None and active.started_at > timezone.now() - timedelta(seconds=LEASE_SECONDS):
+        return active
+    if active is not None:  # its worker died; it must not block "Sync now" forever
+        SyncRun.objects.filter(pk=active.pk).update(
+            state=SyncRun.State.FAILED, error="Abandoned by its worker."
+        )
+    run = SyncRun.objects.create(
+        account=account, kind=SyncRun.Kind.FULL, state=SyncRun.State.QUEUED, requested_by=user
+    )
+    transaction.on_commit(lambda: async_task("portal.sync.tasks.sync_account", account.pk, True, run.pk))
+    return run
+
+
+# --- Re-reading one DIR on request (the status badge's poll, a removal's lost answer)
+
+
+def dir_refresh_queue(*, dir: Dir) -> bool:
+    """Queue one re-read of a DIR from Telnyx, at most every 10 s however many pages poll it."""
+    if not TelnyxAccount.objects.filter(team_id=dir.team_id).exists():
+        return False
+    now = timezone.now()
+    # A conditional UPDATE is the throttle: of all the pollers, exactly one wins each 10 s window.
+    # It has its own column, so "last synced" keeps meaning that a sync really ran.
+    claimed = (
+        Dir.objects.filter(pk=dir.pk)
+        .filter(Q(refresh_requested_at=None) | Q(refresh_requested_at__lt=now - REFRESH_EVERY))
+        .update(refresh_requested_at=now)
+    )
+    if claimed:
+        from django_q.tasks import async_task
+
+        transaction.on_commit(
+            lambda: async_task("portal.sync.tasks.sync_dir", dir.pk, StatusChange.Source.SYNC)
+        )
+    return bool(claimed)

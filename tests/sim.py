@@ -1,0 +1,222 @@
+"""The bundled simulator as every test package uses it (a pytest plugin, loaded by tests/conftest.py).
+
+- `sim_http`, `sim`, `other_sim`: an httpx client on the simulator's WSGI app, and simulated accounts.
+- `sim_route`: every portal Telnyx client of the test goes to the simulator in-process
+  (`portal.telnyx.client_route`), and retries do not really sleep.
+- `connected`: team_a's Telnyx account holds `sim`'s key, with `sim_route` on.
+- `make_dir`: a DIR created on the simulator, moved to a status, and mirrored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import httpx
+import pytest
+
+from portal import telnyx
+from portal.simulator.wsgi import SimulatorHandler
+
+SIM_BASE_URL = "http://sim.test/v2"
+
+
+class Sim:
+    """An HTTP client for one simulated account, with shortcuts for common set-up."""
+
+    def __init__(self, http: httpx.Client, account: dict) -> None:
+        self.http = http
+        self.account = account
+        self.key = account["api_key"]
+        self.headers = {"Authorization": f"Bearer {self.key}"}
+
+    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.http.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, **kw):
+        return self.request("POST", url, **kw)
+
+    def patch(self, url, **kw):
+        return self.request("PATCH", url, **kw)
+
+    def put(self, url, **kw):
+        return self.request("PUT", url, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
+    def ok(self, method: str, url: str, status: int = 200, **kw) -> dict:
+        response = self.request(method, url, **kw)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else {}
+
+    # --- set-up shortcuts ---------------------------------------------------------------------
+
+    def enterprise(self, **overrides) -> dict:
+        body = enterprise_body(**overrides)
+        return self.ok("POST", "/v2/enterprises", 201, json=body)["data"]
+
+    def activated_enterprise(self, **overrides) -> dict:
+        self.ok("POST", "/v2/terms_of_service/branded_calling/agree")
+        enterprise = self.enterprise(**overrides)
+        return self.ok("POST", f"/v2/enterprises/{enterprise['id']}/branded_calling")["data"]
+
+    def dir(self, enterprise_id: str | None = None, **overrides) -> dict:
+        enterprise_id = enterprise_id or self.activated_enterprise()["id"]
+        body = dir_body(**overrides)
+        return self.ok("POST", f"/v2/enterprises/{enterprise_id}/dir", 201, json=body)["data"]
+
+    def verified_dir(self, **overrides) -> dict:
+        dir_ = self.dir(**overrides)
+        self.ok("POST", f"/_sim/dir/{dir_['id']}/transition", json={"to": "verified"})
+        return self.ok("GET", f"/v2/dir/{dir_['id']}")["data"]
+
+    def document(self, content: bytes = b"%PDF-1.4 signed loa", filename: str = "loa.pdf") -> dict:
+        import base64
+
+        body = {"file": base64.b64encode(content).decode(), "filename": filename}
+        return self.ok("POST", "/v2/documents", json=body)["data"]
+
+    def inventory(self, *numbers: str, status: str = "active") -> None:
+        self.ok("POST", "/_sim/inventory", 201, json={"phone_numbers": list(numbers), "status": status})
+
+    def loa(self) -> list[dict]:
+        return [{"document_id": self.document()["id"], "document_type": "letter_of_authorization"}]
+
+
+def enterprise_body(**overrides) -> dict:
+    contact = {
+        "first_name": "Ada",
+        "last_name": "Park",
+        "email": "ada@northwind.example",
+        "phone_number": "+13125550100",
+    }
+    address = {
+        "street_address": "1 Main St",
+        "city": "Chicago",
+        "administrative_area": "IL",
+        "postal_code": "60601",
+        "country": "US",
+    }
+    body = {
+        "legal_name": f"Northwind Clinic {uuid.uuid4().hex[:6]} LLC",
+        "doing_business_as": "Northwind Clinic",
+        "organization_type": "commercial",
+        "organization_legal_type": "llc",
+        "country_code": "US",
+        "jurisdiction_of_incorporation": "Delaware",
+        "website": "https://northwind.example",
+        "fein": "12-3456789",
+        "industry": "healthcare",
+        "number_of_employees": "51-200",
+        "organization_contact": {**contact, "job_title": "CEO"},
+        "billing_contact": contact,
+        "organization_physical_address": address,
+        "billing_address": address,
+    }
+    body.update(overrides)
+    return body
+
+
+def dir_body(**overrides) -> dict:
+    body = {
+        "display_name": "Northwind Clinic",
+        "authorizer_name": "Ada Park",
+        "authorizer_email": "ada.park@northwind.example",
+        "call_reasons": ["Appointment reminders", "Billing inquiries"],
+        "certify_brand_is_accurate": True,
+        "certify_no_shaft_content": True,
+        "certify_ip_ownership": True,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def sim_http(db, monkeypatch):
+    """An httpx client on the simulator's WSGI app (real HTTP semantics, same database connection)."""
+    # Django's WSGI handler closes "old" connections at the start and end of every request, which
+    # would end the test's transaction (STACK.md §5). Disconnecting the signal is not enough: the
+    # Django test client reconnects it after each of its own requests. So, like the test client,
+    # make that check a no-op for as long as the test runs.
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "close_if_unusable_or_obsolete", lambda self: None)
+    with httpx.Client(transport=simulator_transport(), base_url="http://sim.test") as client:
+        yield client
+
+
+@pytest.fixture
+def sim(sim_http) -> Sim:
+    account = sim_http.post("/_sim/accounts", json={"name": "Northwind"}).json()["data"]
+    return Sim(sim_http, account)
+
+
+@pytest.fixture
+def other_sim(sim_http) -> Sim:
+    account = sim_http.post("/_sim/accounts", json={"name": "Intruder"}).json()["data"]
+    return Sim(sim_http, account)
+
+
+def simulator_transport() -> httpx.WSGITransport:
+    """The simulator's WSGI app as an httpx transport (in-process, real HTTP semantics)."""
+    return httpx.WSGITransport(app=SimulatorHandler())
+
+
+@pytest.fixture
+def sim_route():
+    """Every Telnyx client the portal makes during the test talks to the simulator in-process."""
+    with telnyx.client_route(
+        transport=simulator_transport(), base_url=SIM_BASE_URL, sleep=lambda seconds: None
+    ):
+        yield
+
+
+@pytest.fixture
+def connected(sim, team_a, sim_route):
+    """team_a's TelnyxAccount holds the simulator account's key."""
+    from portal.accounts.models import TelnyxAccount
+
+    return TelnyxAccount.objects.create(team=team_a, api_key=sim.key, api_key_last4=sim.key[-4:])
+
+
+@pytest.fixture
+def make_dir(sim, connected):
+    """Create a DIR on the simulator, move it to a status, and mirror it; returns (local row, remote dict)."""
+    from portal.dirs.models import Dir
+    from portal.sync import services as sync_services
+
+    def _make(to: str | None = None, *, reasons=None, **overrides) -> tuple[Dir, dict]:
+        remote = sim.dir(**overrides)
+        if to:
+            body = {"to": to}
+            if reasons is not None:
+                body["rejection_reasons"] = reasons
+            sim.ok("POST", f"/_sim/dir/{remote['id']}/transition", json=body)
+        sync_services.account_sync(account=connected, full=True)
+        return Dir.objects.get(remote_id=remote["id"]), remote
+
+    return _make
+
+
+@pytest.fixture
+def route_through():
+    """`route_through(transport)`: for the rest of the test, the portal's Telnyx clients use `transport`.
+
+    For tests that wrap the simulator's transport (recording requests, injecting faults); the
+    innermost route wins, so this overrides `sim_route` and `connected`.
+    """
+    stack = contextlib.ExitStack()
+
+    def _route(transport: httpx.BaseTransport) -> httpx.BaseTransport:
+        stack.enter_context(
+            telnyx.client_route(transport=transport, base_url=SIM_BASE_URL, sleep=lambda seconds: None)
+        )
+        return transport
+
+    yield _route
+    stack.close()
