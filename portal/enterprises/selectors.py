@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from portal.accounts.models import Team
-from portal.dirs.models import Dir
 from portal.enterprises.models import Enterprise
+
+if TYPE_CHECKING:
+    from portal.dirs.models import Dir  # the DIRs are read through the reverse relation: dirs sits above
 
 SORTS = {
     "legal_name": ("legal_name", "pk"),
