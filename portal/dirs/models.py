@@ -47,6 +47,12 @@ class Dir(RemoteMirrorModel):
         }
     )
     NOT_DELETABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.DELETE_REQUESTED})
+    # Vetting ended without a verification; the reasons card explains why.
+    FAILED = frozenset({Status.REJECTED, Status.UNSUCCESSFUL, Status.PERMANENTLY_REJECTED})
+    # Vetting ended with reasons that can be fixed and resubmitted.
+    FIXABLE = frozenset({Status.REJECTED, Status.UNSUCCESSFUL})
+    # Disabled by (or waiting on) an infringement claim.
+    CLAIMED = frozenset({Status.SUSPENDED, Status.INFRINGEMENT_CLAIMED})
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="dirs")
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="dirs")
@@ -83,6 +89,41 @@ class Dir(RemoteMirrorModel):
                 if not f.primary_key and f.name != "numbers_version"
             ]
         super().save(*args, **kwargs)
+
+    # --- Status vocabulary: templates ask these instead of comparing status strings.
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_in_flight(self) -> bool:
+        """Submitted or in review: the status badge keeps polling."""
+        return self.status in self.IN_FLIGHT
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.EXPIRED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status in self.FAILED
+
+    @property
+    def is_fixable(self) -> bool:
+        return self.status in self.FIXABLE
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.status in self.CLAIMED
+
+    @property
+    def is_permanently_rejected(self) -> bool:
+        return self.status == self.Status.PERMANENTLY_REJECTED
 
     @property
     def can_edit(self) -> bool:

@@ -527,7 +527,6 @@ def call_reasons_check(*, account: TelnyxAccount, reasons: list[str]) -> telnyx.
 
 COMMENTS_SHOWN = 100
 CLAIMS_SHOWN = 20
-OPEN_CLAIM_STATUSES = frozenset({"pending", "contested"})
 
 
 def dir_refresh_request(*, dir: Dir) -> bool:
@@ -605,7 +604,7 @@ def dir_claim_list(*, dir: Dir, account: TelnyxAccount) -> list[telnyx.schemas.I
             claims = list(islice(api.claim_iter(dir.remote_id), CLAIMS_SHOWN))
     except telnyx.TelnyxError as exc:
         raise _unavailable(exc) from exc
-    return sorted(claims, key=lambda c: c.status not in OPEN_CLAIM_STATUSES)
+    return sorted(claims, key=lambda c: not c.is_open)
 
 
 def dir_claim_contest(

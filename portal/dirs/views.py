@@ -308,7 +308,6 @@ def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # --- Detail page: status, comments, claims
 
 DIR_DETAIL = "dirs/dir_detail.html"
-FAILED = (Dir.Status.REJECTED, Dir.Status.UNSUCCESSFUL, Dir.Status.PERMANENTLY_REJECTED)
 
 
 def _dates(dir_: Dir) -> list[tuple[str, object]]:
@@ -355,7 +354,7 @@ def dir_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One DIR from the mirror; comments and claims load as their own fragments."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
     counts = selectors.dir_number_status_counts(dir=dir_)
-    failed = dir_.status in FAILED
+    failed = dir_.is_failed
     context = {
         "dir": dir_,
         "can_act": request.team_access.can_write,

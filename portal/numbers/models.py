@@ -42,6 +42,11 @@ class Batch(RemoteMirrorModel):
     def __str__(self) -> str:
         return f"batch {self.remote_id}"
 
+    @property
+    def is_in_flight(self) -> bool:
+        """Submitted or in review: its pages keep polling."""
+        return self.status in IN_FLIGHT
+
 
 class DirNumber(RemoteMirrorModel):
     # Neither key gets an index of its own: the composite indexes below start with them, and every

@@ -41,6 +41,10 @@ class SyncRun(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} sync of {self.account_id}: {self.state}"
 
+    @property
+    def is_queued(self) -> bool:
+        return self.state == self.State.QUEUED
+
 
 class WebhookEvent(models.Model):
     """A Telnyx webhook already accepted; its event id makes redeliveries no-ops."""

@@ -27,9 +27,7 @@ from portal.telnyx.errors import (
 )
 from portal.telnyx.webhooks import WebhookSignatureError, verify_webhook
 
-# Tests point the client at the bundled simulator in-process by setting this (httpx.WSGITransport).
-TRANSPORT: httpx.BaseTransport | None = None
-_routes: list[dict] = []  # client_route() blocks, innermost last
+_routes: list[dict] = []  # client_route() blocks, innermost last (process-wide: live servers' threads too)
 
 __all__ = [
     "ApiValidationError",
@@ -60,7 +58,7 @@ def get_client(*, api_key: str, **overrides) -> TelnyxClient:
         "api_key": api_key,
         "base_url": route.get("base_url") or settings.TELNYX_API_BASE_URL,
         "timeout": settings.TELNYX_API_TIMEOUT,
-        "transport": route.get("transport") or TRANSPORT,
+        "transport": route.get("transport"),
     }
     if route.get("sleep") is not None:
         options["sleep"] = route["sleep"]

@@ -230,6 +230,21 @@ class InfringementClaim:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    OPEN = frozenset({"pending", "contested"})
+
+    @property
+    def is_open(self) -> bool:
+        """Pending or contested: the DIR stays suspended and the claim can still be contested."""
+        return self.status in self.OPEN
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+    @property
+    def is_contested(self) -> bool:
+        return self.status == "contested"
+
 
 @dataclass(frozen=True)
 class CallReasonCheck:
