@@ -9,4 +9,4 @@ class DirsConfig(AppConfig):
         from portal.core.status import status_labels_register
         from portal.dirs.models import Dir
 
-        status_labels_register(Dir.Status.choices)
+        status_labels_register(Dir.Status.choices, badges=Dir.BADGES)

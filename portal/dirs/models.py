@@ -53,6 +53,20 @@ class Dir(RemoteMirrorModel):
     FIXABLE = frozenset({Status.REJECTED, Status.UNSUCCESSFUL})
     # Disabled by (or waiting on) an infringement claim.
     CLAIMED = frozenset({Status.SUSPENDED, Status.INFRINGEMENT_CLAIMED})
+    # Each status's badge, (colour class, meaning on hover), shared by batches and numbers (DESIGN.md).
+    BADGES = {
+        Status.DRAFT: ("bg-secondary-lt", _("Not submitted yet")),
+        Status.SUBMITTED: ("bg-blue-lt", _("Waiting for review")),
+        Status.IN_REVIEW: ("bg-cyan-lt", _("Telnyx is reviewing it")),
+        Status.VERIFIED: ("bg-green-lt", _("Approved")),
+        Status.REJECTED: ("bg-orange-lt", _("Fix the reasons and resubmit")),
+        Status.UNSUCCESSFUL: ("bg-orange-lt", _("Review failed; it can be retried")),
+        Status.SUSPENDED: ("bg-yellow-lt", _("Disabled, usually by an infringement claim")),
+        Status.INFRINGEMENT_CLAIMED: ("bg-yellow-lt", _("An infringement claim is open")),
+        Status.EXPIRED: ("bg-dark-lt", _("Resubmit to renew")),
+        Status.PERMANENTLY_REJECTED: ("bg-red-lt", _("Final — cannot be re-added")),
+        Status.DELETE_REQUESTED: ("bg-secondary-lt text-decoration-line-through", _("Deletion requested")),
+    }
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="dirs")
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="dirs")
@@ -102,12 +116,24 @@ class Dir(RemoteMirrorModel):
         return self.status in self.IN_FLIGHT
 
     @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == self.Status.IN_REVIEW
+
+    @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
 
     @property
     def is_expired(self) -> bool:
         return self.status == self.Status.EXPIRED
+
+    @property
+    def is_unsuccessful(self) -> bool:
+        return self.status == self.Status.UNSUCCESSFUL
 
     @property
     def is_failed(self) -> bool:

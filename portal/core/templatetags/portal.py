@@ -97,6 +97,12 @@ def elided_pages(page):
 
 
 @register.filter
+def status_badge(value: str) -> status.Badge:
+    """The badge of a DIR, batch or number status (text, colour class, hint); see core.status."""
+    return status.status_badge(value)
+
+
+@register.filter
 def status_label(value: str) -> str:
     """The human name of a DIR, batch or number status ("in_review" → "In review")."""
     return status.status_label(value)
