@@ -1,4 +1,4 @@
-"""Mirror of vetting batches and attached numbers, and the status history of everything mirrored."""
+"""Mirror of vetting batches and attached numbers, and the removal and add requests made from the portal."""
 
 from __future__ import annotations
 
