@@ -10,7 +10,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +27,7 @@ from portal import telnyx
 from portal.simulator.wsgi import SimulatorHandler
 
 SIM_BASE_URL = "http://sim.test/v2"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Sim:
@@ -220,3 +229,77 @@ def route_through():
 
     yield _route
     stack.close()
+
+
+# --- The simulator as its own server process (`manage.py runsimulator`), as scripts/run runs it
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_stop(process: subprocess.Popen) -> str:
+    """Stop a process and every child of its group (it was started in a session of its own); its output."""
+    process.terminate()
+    try:
+        output = process.communicate(timeout=30)[0].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output = process.communicate()[0].decode(errors="replace")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+    return output
+
+
+@contextlib.contextmanager
+def simulator_server(tmp_path: Path, *, seed: list[str] | None = None) -> Iterator[tuple[str, str | None]]:
+    """`runsimulator` on a free port with its own SQLite database; yields (base URL, key of the seeded account).
+
+    `seed` are `simulator_seed` arguments (e.g. ["--numbers", "600", "--dirs", "3"]); without it no
+    account exists and the key is None.
+    """
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "PORTAL_ENV_FILE": str(tmp_path / "none.env"),
+        "DEBUG": "1",
+        "VAR_DIR": str(tmp_path),
+        "SIMULATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'sim.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+    }
+    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "text": True}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--database", "simulator", "-v0"], **run)
+    key = None
+    if seed is not None:
+        seeded = subprocess.run([sys.executable, "manage.py", "simulator_seed", *seed], **run)
+        key = seeded.stdout.rsplit("account key ", 1)[1].strip()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runsimulator", "--port", str(port), "--no-autopilot"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/v2/dir", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield base, key
+    finally:
+        process_stop(process)

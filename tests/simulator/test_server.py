@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,52 +12,15 @@ import pytest
 from django.core.management import call_command
 
 from portal.simulator.models import Dir, DirPhoneNumber
+from tests.sim import simulator_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "PORTAL_ENV_FILE": str(tmp_path / "none.env"),
-        "DEBUG": "1",
-        "VAR_DIR": str(tmp_path),
-        "SIMULATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'sim.sqlite3'}",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--database", "simulator", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runsimulator", "--port", str(port), "--no-autopilot"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/v2/dir", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.communicate(timeout=10)
+    with simulator_server(tmp_path) as (base, _key):
+        yield base
 
 
 def test_real_server_answers_concurrent_requests(server):

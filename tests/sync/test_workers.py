@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,15 +19,10 @@ from portal.core.models import StatusChange
 from portal.dirs.models import Dir
 from portal.numbers.models import DirNumber
 from portal.sync.models import SyncRun
+from tests import sim as simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _portal_database_url() -> str:
@@ -39,62 +32,10 @@ def _portal_database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def _stop(process: subprocess.Popen) -> str:
-    """Stop a process and every child of its group; the workers hold database sessions until gone."""
-    process.terminate()
-    try:
-        output = process.communicate(timeout=30)[0].decode(errors="replace")
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output = process.communicate()[0].decode(errors="replace")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-    return output
-
-
 @pytest.fixture
 def simulator_server(tmp_path):
-    """`runsimulator` on a free port with a small seeded account; yields (base URL, API key)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "PORTAL_ENV_FILE": str(tmp_path / "none.env"),
-        "DEBUG": "1",
-        "VAR_DIR": str(tmp_path),
-        "SIMULATOR_DATABASE_URL": f"sqlite:///{tmp_path / 'sim.sqlite3'}",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-    }
-    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "text": True}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--database", "simulator", "-v0"], **run)
-    seeded = subprocess.run(
-        [sys.executable, "manage.py", "simulator_seed", "--numbers", "600", "--dirs", "3"], **run
-    )
-    key = seeded.stdout.rsplit("account key ", 1)[1].strip()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runsimulator", "--port", str(port), "--no-autopilot"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{base}/v2/dir", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    """`runsimulator` with a small seeded account whose number listings are slow; yields (base URL, key)."""
+    with simulator.simulator_server(tmp_path, seed=["--numbers", "600", "--dirs", "3"]) as (base, key):
         # Slow number listings: every sync then takes seconds, so the workers really overlap.
         httpx.post(
             f"{base}/_sim/faults",
@@ -102,8 +43,6 @@ def simulator_server(tmp_path):
             json={"kind": "latency", "latency_ms": 150, "pattern": "phone_numbers"},
         ).raise_for_status()
         yield base, key
-    finally:
-        _stop(process)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -138,7 +77,7 @@ def test_two_qcluster_processes_never_sync_one_account_at_once(simulator_server)
         while time.monotonic() < deadline and Success.objects.count() < TASKS:
             time.sleep(0.3)
     finally:
-        output = "\n".join(_stop(cluster) for cluster in clusters)
+        output = "\n".join(simulator.process_stop(cluster) for cluster in clusters)
 
     results = list(Success.objects.values_list("result", flat=True))
     assert len(results) == TASKS, output
