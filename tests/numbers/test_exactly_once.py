@@ -519,6 +519,46 @@ def test_a_chunk_finding_the_dir_busy_returns_at_once_and_is_handed_on(verified,
     assert not Lease.objects.filter(key__startswith="add:").exists()
 
 
+def test_many_chunks_bouncing_off_one_sender_are_all_handed_on_in_turn(verified, sim, transport, monkeypatch):
+    """Six chunks' tasks run while the first chunk is being sent: each bounces and leaves its own mark;
+    each sender, letting go, queues the next, so all go out back to back and none waits for the sweep."""
+    from portal.numbers import tasks
+
+    first = add_request(verified, numbers(2000, 2))
+    others = [add_request(verified, numbers(2010 + 10 * i, 2)) for i in range(6)]
+    bounced: list[str] = []
+    handle = transport.handle_request
+
+    def during_first_post(http_request):
+        if http_request.method == "POST" and not bounced:
+            for other in others:  # six more workers, same DIR, same moment
+                bounced.append(tasks.send_add_request(other.pk))
+        return handle(http_request)
+
+    monkeypatch.setattr(transport, "handle_request", during_first_post)
+    assert tasks.send_add_request(first.pk) == AddRequest.State.DONE
+    assert all(result.startswith("busy") for result in bounced) and len(bounced) == 6
+    states = list(AddRequest.objects.filter(pk__in=[o.pk for o in others]).values_list("state", flat=True))
+    assert states == [AddRequest.State.DONE] * 6  # handed on one after another (sync queue in tests)
+    assert transport.posts() == 7
+    assert len(remote_batches(verified)) == 7
+    assert not Lease.objects.filter(key__startswith="add:").exists()  # no mark left behind
+
+
+def test_a_mark_of_a_chunk_settled_meanwhile_is_dropped_and_the_next_one_handed_on(verified, sim, transport):
+    """A waiting mark whose chunk was settled by someone else is skipped, not a dead end."""
+    from portal.numbers.services import add_send
+
+    done = add_request(verified, numbers(2000, 2), state=AddRequest.State.DONE)
+    waiting = add_request(verified, numbers(2010, 2))
+    for request in (done, waiting):
+        add_send._add_mark_waiting(f"add:waiting:{verified.dir.pk}:{request.pk}")
+    assert add_send._add_hand_on(verified.dir.pk, exclude=0) == waiting.pk
+    waiting.refresh_from_db()
+    assert waiting.state == AddRequest.State.DONE
+    assert not Lease.objects.filter(key__startswith="add:").exists()
+
+
 def test_chunks_of_one_add_do_not_hand_on_when_nobody_waited(verified, sim, transport, monkeypatch):
     """Without a chunk bouncing off the lease, a finished sender queues nothing (each chunk has its task)."""
     queued: list = []

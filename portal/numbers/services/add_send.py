@@ -33,22 +33,25 @@ _add_sleep = time.sleep  # module-level so tests can make waits instant
 def _dir_add_lease(dir_id: int, *, request_id: int):
     """Serialize adds per DIR (on any database); yields `renew`, called before each step (a POST, a read-back).
 
-    Never waits: if another sender holds the lease, this marks the DIR as having a chunk waiting, tries
-    once more, and raises LeaseBusy. A holder, after letting the lease go, queues the DIR's oldest pending
-    chunk if the mark is there (the mark is set before the second try, so no hand-off is lost).
+    Never waits: if another sender holds the lease, this leaves a mark of its own ("this chunk is
+    waiting"), tries once more, and raises LeaseBusy. A holder, after letting the lease go, queues the
+    chunk of the oldest mark (see _add_hand_on). Each bounced chunk has its own mark, so however many
+    bounce off one sender, each is handed on in turn and none is left for the sweep; the mark is set
+    before the second try, so no hand-off is lost between the two.
 
     Renewing keeps the lease for as long as the sender is alive, however many steps it takes; a crashed
     sender's lease simply expires. Correctness does not rest on it: every state change of an AddRequest
     is a compare-and-set (see _add_update), so a second worker can never undo or repeat the first's step.
     """
-    key, waiting = f"add:dir:{dir_id}", f"add:waiting:{dir_id}"
+    key, mark = f"add:dir:{dir_id}", f"{_waiting_prefix(dir_id)}{request_id}"
     held = lease(key, seconds=ADD_LEASE_SECONDS)
     try:
         held.__enter__()
     except LeaseBusy:
-        _add_mark_waiting(waiting)
+        _add_mark_waiting(mark)
         held = lease(key, seconds=ADD_LEASE_SECONDS)
-        held.__enter__()  # LeaseBusy again: the holder queues a waiting chunk when it is done
+        held.__enter__()  # LeaseBusy again: the mark stays, and the holder hands on to it when done
+        Lease.objects.filter(key=mark).delete()  # got it after all: nobody needs to queue this chunk
     holder = Lease.objects.filter(key=key).values_list("holder", flat=True).first()
 
     def renew() -> None:
@@ -60,7 +63,7 @@ def _dir_add_lease(dir_id: int, *, request_id: int):
         yield renew
     finally:
         held.__exit__(None, None, None)
-        _add_enqueue_waiting(dir_id, waiting, exclude=request_id)
+        _add_hand_on(dir_id, exclude=request_id)
 
 
 def add_request_send(*, add_request_id: int) -> AddRequest | None:
@@ -68,10 +71,9 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
 
     One sender per DIR at a time, and nobody waits for it: if another worker holds the DIR's add lease,
     this raises LeaseBusy at once (the task returns "busy") and leaves the chunk pending, after marking
-    the DIR as having a chunk waiting. A sender, once it has let the lease go, queues the DIR's oldest
-    pending chunk if one is waiting (see _dir_add_lease), so a big add's chunks go one after another
-    without tying up workers. A chunk still left over (its sender died) is queued again by
-    add_requests_settle.
+    it as waiting. A sender, once it has let the lease go, queues the oldest waiting chunk (see
+    _dir_add_lease), so a big add's chunks go one after another without tying up workers. A chunk
+    still left over (its sender died) is queued again by add_requests_settle.
     """
     request = AddRequest.objects.select_related("dir", "team").filter(pk=add_request_id).first()
     if request is None or not request.is_open:
@@ -99,31 +101,42 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
     return request
 
 
+def _waiting_prefix(dir_id: int) -> str:
+    return f"add:waiting:{dir_id}:"
+
+
 def _add_mark_waiting(key: str) -> None:
+    """Leave this chunk's "waiting" mark (a lease row that nobody holds; it lapses after an hour)."""
     expires = timezone.now() + timedelta(hours=1)
     if not Lease.objects.filter(key=key).update(expires_at=expires):
         try:
             with transaction.atomic():
                 Lease.objects.create(key=key, holder="waiting", expires_at=expires)
         except IntegrityError:
-            pass  # marked by another chunk just now
+            pass  # the same chunk's other task marked it just now
 
 
-def _add_enqueue_waiting(dir_id: int, key: str, *, exclude: int) -> None:
-    """After letting the DIR's lease go: if a chunk bounced off it meanwhile, queue the oldest pending one."""
+def _add_hand_on(dir_id: int, *, exclude: int) -> int | None:
+    """After letting the DIR's lease go: queue the oldest chunk that bounced off it and is still open.
+
+    Taking a mark is deleting it, so two senders letting go at once never queue the same chunk; a
+    mark of a chunk that settled meanwhile is dropped and the next one tried. Returns the queued id.
+    """
     from django_q.tasks import async_task
 
-    if not Lease.objects.filter(key=key).delete()[0]:
-        return
-    following = (
-        AddRequest.objects.filter(dir_id=dir_id, state=AddRequest.State.PENDING)
-        .exclude(pk=exclude)
-        .order_by("created_at", "position", "pk")
-        .values_list("pk", flat=True)
-        .first()
+    prefix = _waiting_prefix(dir_id)
+    waiting = sorted(
+        int(key.removeprefix(prefix))
+        for key in Lease.objects.filter(key__startswith=prefix).values_list("key", flat=True)
+        if key.removeprefix(prefix).isdigit()
     )
-    if following is not None:
-        async_task("portal.numbers.tasks.send_add_request", following, group="add")
+    for request_id in waiting:
+        if not Lease.objects.filter(key=f"{prefix}{request_id}").delete()[0] or request_id == exclude:
+            continue  # handed on by another sender just now, or this very chunk
+        if AddRequest.objects.filter(pk=request_id, state__in=AddRequest.OPEN).exists():
+            async_task("portal.numbers.tasks.send_add_request", request_id, group="add")
+            return request_id
+    return None
 
 
 def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
