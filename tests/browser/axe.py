@@ -46,6 +46,7 @@ class AxeAudit:
     waited_ms: int = 0  # waiting for the page to settle before a check
     ran_ms: int = 0  # axe itself
     pages: set[str] = field(default_factory=set)
+    reasons: Counter = field(default_factory=Counter)  # what started each check
 
     def install(self, context, tags: list[str] | None = None) -> None:
         context.expose_binding(BINDING, lambda source, report: self.record(report))
@@ -60,6 +61,7 @@ class AxeAudit:
         self.waited_ms += report.get("waitedMs", 0)
         self.ran_ms += report.get("ranMs", 0)
         self.pages.add(url)
+        self.reasons[report.get("reason", "?")] += 1
         for rule in report["violations"]:
             for node in rule["nodes"]:
                 impact = node.get("impact") or rule.get("impact") or "minor"
@@ -105,7 +107,9 @@ class AxeAudit:
             for target, summary in f.targets.items():
                 targets.setdefault(target, (summary, []))[1].append(f.url)
         elements = sum(len(f.targets) for f in self.failing())
-        lines = [f"axe-core: {elements} element(s) with serious or critical WCAG 2.1 A/AA violations"]
+        lines = [
+            f"axe-core: serious or critical WCAG 2.1 A/AA violations ({elements} element(s), counted per page)"
+        ]
         for key, targets in rules.items():
             f = about[key]
             lines.append(f"\n[{f.impact}] {f.rule}: {f.help} ({f.help_url.split('?')[0]})")

@@ -1,9 +1,11 @@
 // Injected by tests/browser/conftest.py (Playwright add_init_script, after vendor/axe-core/axe.min.js)
 // into every document the browser tests open; page CSP does not apply to init scripts.
-// It runs axe-core's WCAG 2.0/2.1 A and AA rules once the page has loaded and again whenever htmx
-// settled a swap or a Bootstrap modal finished opening (debounced), and hands the violations to
-// Python through the __axeReport binding. window.__axeCheck(reason) runs a check now (after any
-// check in flight) and resolves once it has been reported: the fixture awaits it at the end of a test.
+// It runs axe-core's WCAG 2.0/2.1 A and AA rules on the whole page once it has loaded, on what htmx
+// swapped in once it settled, and on a Bootstrap modal once it is shown (debounced, one run at a
+// time, and only when no htmx request or transition is running), and hands the violations to
+// Python through the __axeReport binding. window.__axeCheck(reason) checks the whole page (after any
+// check in flight) and resolves once that has been reported: the fixture awaits it at the end of a
+// test. It is skipped when a whole-page check already saw the page as it is.
 (function () {
   "use strict";
   if (window.top !== window || window.__axeCheck) return; // top document only; axe covers frames itself
@@ -57,39 +59,81 @@
     });
   }
 
-  function run(reason) {
+  // What changed since the last check: a whole-page check covers everything; after an htmx swap or
+  // a modal opening only the new content is checked (much cheaper on pages that poll).
+  var wantWhole = false;
+  var pending = [];
+  var dirty = true; // the DOM changed since the last whole-page check started
+  var wholeChecked = false;
+  function changed() { dirty = true; }
+  new MutationObserver(changed)
+    .observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  // Ticking a box or typing changes no attribute, but CSS may show or hide content on :checked.
+  document.addEventListener("change", changed, true);
+  document.addEventListener("input", changed, true);
+
+  // scope: null for the whole document, or the elements to check.
+  function run(reason, scope) {
     if (!isPortalPage()) return Promise.resolve(false);
     var url, started = performance.now(), ran;
     return settled()
       .then(function () {
         url = location.href;
         ran = performance.now();
-        return window.axe.run(document, { runOnly: { type: "tag", values: TAGS }, resultTypes: ["violations"] });
+        var context = document;
+        if (scope) {
+          scope = scope.filter(function (el) { return el.isConnected; });
+          if (!scope.length) return null;
+          context = { include: scope };
+        } else {
+          dirty = false;
+        }
+        return window.axe.run(context, { runOnly: { type: "tag", values: TAGS }, resultTypes: ["violations"] });
       })
       .then(function (results) {
+        if (!results) return true;
+        if (!scope) wholeChecked = true;
         return window.__axeReport({
           url: url, reason: reason, violations: simplify(results.violations),
           waitedMs: Math.round(ran - started), ranMs: Math.round(performance.now() - ran),
-        });
-      })
-      .then(function () { return true; });
+        }).then(function () { return true; });
+      });
   }
 
-  window.__axeCheck = function (reason) {
+  function enqueue(job) {
     // One axe run at a time (axe refuses to start while another run is going).
-    var next = queue.then(function () { return run(reason || "check"); });
+    var next = queue.then(job);
     queue = next.catch(function () {});
     return next;
+  }
+
+  // The whole page now, after any check in flight; skipped when a whole-page check already saw
+  // the page as it is (nothing changed since).
+  window.__axeCheck = function (reason) {
+    return enqueue(function () {
+      if (wholeChecked && !dirty && !pending.length) return isPortalPage();
+      return run(reason || "check", null);
+    });
   };
 
-  function schedule(reason, delay) {
+  function schedule(reason, delay, elements) {
+    if (elements) pending.push.apply(pending, elements);
+    else wantWhole = true;
     clearTimeout(timer);
     timer = setTimeout(function () {
-      window.__axeCheck(reason).catch(function () {}); // a page torn down mid-run is not a finding
+      var scope = wantWhole ? null : pending.slice();
+      wantWhole = false;
+      pending = [];
+      enqueue(function () { return run(reason, scope); })
+        .catch(function () {}); // a page torn down mid-run is not a finding
     }, delay);
   }
 
-  window.addEventListener("load", function () { schedule("load", 50); });
-  document.addEventListener("htmx:afterSettle", function () { schedule("htmx:afterSettle", 300); });
-  document.addEventListener("shown.bs.modal", function () { schedule("shown.bs.modal", 100); });
+  window.addEventListener("load", function () { schedule("load", 50, null); });
+  // htmx fires afterSettle on each element it swapped in (the target itself for innerHTML swaps).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var el = event.target;
+    schedule("htmx:afterSettle", 300, el === document.body || el === document.documentElement ? null : [el]);
+  });
+  document.addEventListener("shown.bs.modal", function (event) { schedule("shown.bs.modal", 100, [event.target]); });
 })();

@@ -56,6 +56,7 @@ def axe(page, request):
                 "checks": audit.checks,
                 "waited_ms": audit.waited_ms,
                 "ran_ms": audit.ran_ms,
+                "reasons": audit.reasons,
             }
             out.write(json.dumps(report) + "\n")
 
