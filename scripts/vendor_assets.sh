@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Vendor pinned front-end libraries from the npm registry into static/vendor/.
+# Vendor pinned front-end libraries from the npm registry into static/vendor/,
+# and axe-core (a test asset, never served) into tests/browser/vendor/axe-core/.
 #
 #   scripts/vendor_assets.sh          (can be run from any directory)
 #
@@ -44,6 +45,12 @@ SIGPAD_SHA="sha512-q0wO5a+U+AWPVcVmiNXz7FY4Ad1QiE8wto/3Yn41WVqepoVVYMvkb1CTokaWP
 TOMSELECT_PKG="tom-select"
 TOMSELECT_VER="2.6.2"
 TOMSELECT_SHA="sha512-eiXIkk82XzzUTOVQDFpy+ZGejuqdTvMukyUyeZBQaKnqW42UoTiTZnrod/eX0rkqJEc4rZY9DZ3zdjV07i29wQ=="
+
+# A test asset, not served by the portal: the browser tests inject it into every page they visit.
+AXE_PKG="axe-core"
+AXE_VER="4.14.1"
+AXE_SHA="sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+AXE_DIR="$REPO_ROOT/tests/browser/vendor/axe-core"
 
 # Outline icons inlined server-side by the icon template tag (<name>.svg).
 ICONS=(
@@ -214,6 +221,21 @@ put_min "$src" dist/css/tom-select.bootstrap5.min.css "$stage"
 no_external_urls "$stage/tom-select.bootstrap5.min.css"
 licence "$src" "$stage" "$TOMSELECT_PKG" "$TOMSELECT_VER"
 install_lib tom-select "$TOMSELECT_VER" "$stage"
+
+# ---- 6. axe-core (test asset: tests/browser/vendor/axe-core/, not static/) -----
+# A fixed folder name, so tests/browser/conftest.py needs no change on a bump; the
+# version is in VERSION. axe.min.js has no source map; it bundles MIT-licensed
+# helpers, whose notices are in LICENSE-3RD-PARTY.txt.
+src="$(fetch "$AXE_PKG" "$AXE_VER" "$AXE_SHA")"
+stage="$(new_stage axe-core)"
+put "$src" axe.min.js "$stage"
+put "$src" LICENSE "$stage"
+put "$src" LICENSE-3RD-PARTY.txt "$stage"
+printf '%s@%s (npm, %s)\n' "$AXE_PKG" "$AXE_VER" "$AXE_SHA" > "$stage/VERSION"
+rm -rf "$AXE_DIR"
+mkdir -p "$(dirname "$AXE_DIR")"
+mv "$stage" "$AXE_DIR"
+echo "vendored $AXE_PKG-$AXE_VER into tests/browser/vendor/axe-core (test asset)"
 
 # ---- VERSIONS.txt --------------------------------------------------------------
 {

@@ -70,8 +70,14 @@
         maxItems: parseInt(select.dataset.maxItems || "0", 10) || null,
         plugins: ["remove_button"],
         persist: false,
-        render: { option_create: function (data, escape) { return '<div class="create">Add <strong>' + escape(data.input) + "</strong> (custom reason)</div>"; } },
+        // role="option": Tom Select marks the active entry aria-selected, which needs an option role.
+        render: { option_create: function (data, escape) { return '<div class="create" role="option">Add <strong>' + escape(data.input) + "</strong> (custom reason)</div>"; } },
       });
+      // Tom Select points the field's <label> at its own input and gives the label an id; the
+      // original <select> (visually hidden, still read by screen readers, and what htmx sends)
+      // keeps the same name through that id.
+      var label = document.getElementById(select.id + "-ts-label");
+      if (label && !select.hasAttribute("aria-labelledby")) select.setAttribute("aria-labelledby", label.id);
     });
   }
   // --- Numbers and batches pages, removal

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import httpx
 import pytest
 
 from portal.accounts.models import Membership, Role, Team, TelnyxAccount
+from tests.browser.axe import AxeAudit
 from tests.conftest import PASSWORD, make_member
 from tests.enterprises.conftest import form_data
 from tests.sim import Sim, simulator_transport
@@ -26,6 +30,47 @@ def demo(transactional_db):
 def _short_timeouts(page):
     # Local pages answer in milliseconds; fail fast instead of waiting Playwright's default 30 s.
     page.set_default_timeout(8000)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "no_axe(reason): do not fail this browser test on axe-core violations (say why)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def axe(page, request):
+    """axe-core checks every page this test opens (tests/browser/axe.py); see pytest_runtest_call."""
+    audit = AxeAudit()
+    tags = [tag for tag in os.environ.get("AXE_TAGS", "").split(",") if tag]
+    audit.install(page.context, tags=tags or None)
+    yield audit
+    if os.environ.get("AXE_REPORT"):  # every finding of every impact, one JSON line per test
+        with open(os.environ["AXE_REPORT"], "a", encoding="utf-8") as out:
+            report = {
+                "test": request.node.nodeid,
+                "pages": sorted(audit.pages),
+                "findings": [vars(f) for f in audit.findings.values()],
+                "checks": audit.checks,
+                "waited_ms": audit.waited_ms,
+                "ran_ms": audit.ran_ms,
+                "reasons": audit.reasons,
+            }
+            out.write(json.dumps(report) + "\n")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a browser test passed: check the page it ends on, then fail it on serious/critical violations."""
+    result = yield
+    audit = item.funcargs.get("axe")
+    if isinstance(audit, AxeAudit) and not item.get_closest_marker("no_axe"):
+        page = item.funcargs["page"]
+        for open_page in page.context.pages:
+            audit.check_now(open_page)
+        if audit.failing():
+            pytest.fail(audit.failure_message(), pytrace=False)
+    return result
 
 
 @pytest.fixture
