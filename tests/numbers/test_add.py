@@ -450,6 +450,18 @@ def test_inventory_fragment(verified, member_a, client_as):
     assert "picked" not in short.text
 
 
+def test_inventory_fragment_when_telnyx_cannot_be_read(verified, member_a, client_as, sim):
+    """A failed search says why under the search box (the shared wording of a failed read), never a 500."""
+    sim.ok(
+        "POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "^/v2/phone_numbers$"}
+    )
+    response = client_as(member_a).get(url("number_add_inventory", verified, q="555200"), headers=HX)
+    assert response.status_code == 200
+    assert 'id="add-inventory"' in response.text
+    assert "Telnyx is having trouble right now (HTTP 503). Try again in a moment." in response.text
+    assert 'value="+13125552000"' not in response.text
+
+
 def test_a_dir_that_is_not_verified_explains_why(verified, member_a, client_as):
     Dir.objects.filter(pk=verified.dir.pk).update(status=Dir.Status.EXPIRED)
     client = client_as(member_a)

@@ -144,6 +144,7 @@ def test_timeout_before_sending_is_resent(verified, connected, route_through):
 
 
 def test_persistent_5xx_fails_after_bounded_attempts(verified, sim, transport):
+    """Every POST answered 503 and read back as not applied: the chunk fails after ADD_MAX_ATTEMPTS, saying why."""
     sim.ok(
         "POST",
         "/_sim/faults",
