@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Role
+from portal.core.forms import ListFilterForm
 from portal.core.models import AuditEvent
 
 
@@ -132,15 +133,9 @@ class TelnyxAccountForm(forms.Form):
             )
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(ListFilterForm):
     verb = forms.ChoiceField(
         label=_("Event"), required=False, choices=[("", _("All events")), *AuditEvent.Verb.choices]
     )
     actor = forms.CharField(label=_("Person"), required=False, max_length=100)
-    per_page = forms.TypedChoiceField(
-        label=_("Per page"),
-        required=False,
-        coerce=int,
-        choices=[(25, "25"), (50, "50"), (100, "100")],
-        empty_value=25,
-    )
+    q = None  # the log is searched by person (actor), not by free text

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.accounts.models import Invitation, Membership, Role, Team, TelnyxAccount, User, normalize_email
+from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
@@ -95,6 +97,19 @@ def invitation_get(*, team: Team, pk: int) -> Invitation:
 
 def telnyx_account_get(*, team: Team) -> TelnyxAccount | None:
     return TelnyxAccount.objects.filter(team=team).select_related("updated_by").first()
+
+
+def telnyx_account_require(*, team: Team | int) -> TelnyxAccount:
+    """The team's (or team id's) Telnyx account, for a call that needs its key; else a ServiceError saying how to add one."""
+    account = TelnyxAccount.objects.filter(team=team).first()
+    if account is None:
+        raise ServiceError(
+            _(
+                "Connect a Telnyx account first. An admin can add the API key under Team settings › Telnyx account."
+            ),
+            code="no_account",
+        )
+    return account
 
 
 def telnyx_account_for_webhook(*, account_id: int) -> TelnyxAccount | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -19,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django_q.tasks import async_task
 
+from portal import telnyx
 from portal.accounts.models import (
     Invitation,
     LoginFailure,
@@ -29,9 +32,11 @@ from portal.accounts.models import (
     User,
     normalize_email,
 )
+from portal.accounts.selectors import telnyx_account_require
 from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent
 from portal.core.services import audit_record, client_ip
+from portal.core.telnyx_errors import telnyx_read_error, telnyx_write_error
 
 INVITATION_SALT = "portal.accounts.invitation"
 
@@ -412,6 +417,30 @@ def telnyx_account_save(
             request=request,
         )
     return account
+
+
+@contextmanager
+def telnyx_account_client(
+    *,
+    team: Team | int,
+    read: bool = False,
+    not_found: str | None = None,
+    uncertain: str | None = None,
+    **options,
+) -> Iterator[telnyx.TelnyxClient]:
+    """The team's Telnyx client for one unit of work; a call that fails leaves the block as a ServiceError.
+
+    The error is worded as a failed read (`read=True`) or a refused or unconfirmed write (see
+    core.telnyx_errors); `options` go to the client (e.g. max_retries=0 for a card with its own retry).
+    """
+    account = telnyx_account_require(team=team)
+    try:
+        with telnyx.get_client(api_key=account.api_key, **options) as api:
+            yield api
+    except telnyx.TelnyxError as exc:
+        if read:
+            raise telnyx_read_error(exc, not_found=not_found) from exc
+        raise telnyx_write_error(exc, not_found=not_found, uncertain=uncertain) from exc
 
 
 def telnyx_account_delete(*, team: Team, actor: User, request=None) -> None:

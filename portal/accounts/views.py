@@ -30,6 +30,7 @@ from portal.accounts.forms import (
 from portal.accounts.models import Role
 from portal.accounts.permissions import SESSION_TEAM_KEY, team_view
 from portal.core.exceptions import ServiceError
+from portal.core.forms import form_add_service_error
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.core.services import client_ip
 
@@ -165,7 +166,7 @@ def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
                     request=request,
                 )
             except ServiceError as exc:
-                form.add_error(None, exc.message)
+                form_add_service_error(form, exc)
             else:
                 login(request, new_user, backend="portal.accounts.backends.ThrottledModelBackend")
                 messages.success(request, _("Welcome to %(team)s.") % {"team": invitation.team.name})
@@ -205,7 +206,7 @@ def invitation_create(request: HtmxHttpRequest) -> HttpResponse:
                 team=request.team, invited_by=request.user, request=request, **form.cleaned_data
             )
         except ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+            form_add_service_error(form, exc)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             if request.htmx:
@@ -287,7 +288,7 @@ def telnyx_account(request: HtmxHttpRequest) -> HttpResponse:
                 team=request.team, actor=request.user, request=request, **form.cleaned_data
             )
         except ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+            form_add_service_error(form, exc)
         else:
             messages.success(request, _("Telnyx credentials saved."))
             return redirect("accounts:telnyx_account", team_slug=request.team.slug)

@@ -6,9 +6,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.forms import ListFilterForm, search_field
 from portal.dirs import checks
 from portal.dirs.models import Dir
-from portal.dirs.services import DOCUMENT_MAX, LOGO_MAX_INPUT
+from portal.dirs.services import LOGO_MAX_INPUT
+from portal.documents.models import DocumentType
+from portal.documents.services import CONTENT_TYPES, MAX_BYTES
 from portal.enterprises.models import Enterprise
 
 SORT_CHOICES = [
@@ -21,24 +24,12 @@ SORT_CHOICES = [
 ]
 
 
-class DirFilterForm(forms.Form):
+class DirFilterForm(ListFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *Dir.Status.choices]
     )
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=64,
-        widget=forms.SearchInput(attrs={"placeholder": _("Display name…"), "autocomplete": "off"}),
-    )
+    q = search_field(max_length=64, placeholder=_("Display name…"))
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
-    per_page = forms.TypedChoiceField(
-        label=_("Per page"),
-        required=False,
-        coerce=int,
-        choices=[(25, "25"), (50, "50"), (100, "100")],
-        empty_value=25,
-    )
 
 
 # --- compose (create and edit)
@@ -46,24 +37,6 @@ class DirFilterForm(forms.Form):
 # The limits and the emoji rule are the pre-submit checks' own (one definition of each rule).
 CERTIFICATIONS, NAME_MAX, NAME_SHORT = checks.CERTIFICATIONS, checks.NAME_MAX, checks.NAME_SHORT
 REASONS_MAX, REASON_MAX, EMOJI = checks.REASONS_MAX, checks.REASON_MAX, checks.EMOJI
-DOCUMENT_TYPE_CHOICES = [
-    ("business_registration", _("Business registration")),
-    ("articles_of_incorporation", _("Articles of incorporation")),
-    ("certificate_of_good_standing", _("Certificate of good standing")),
-    ("ein_letter", _("EIN letter (IRS CP 575 / 147C)")),
-    ("tax_document", _("Tax document")),
-    ("trademark_registration", _("Trademark registration")),
-    ("website_ownership", _("Website ownership")),
-    ("business_license", _("Business license")),
-    ("professional_license", _("Professional license")),
-    ("government_id", _("Government ID")),
-    ("utility_bill", _("Utility bill")),
-    ("bank_statement", _("Bank statement")),
-    ("business_credit_report", _("Business credit report")),
-    ("bank_reference_letter", _("Bank reference letter")),
-    ("letter_of_authorization", _("Letter of authorization")),
-    ("other", _("Other (manual review)")),
-]
 
 
 class CallReasonsField(forms.Field):
@@ -263,11 +236,9 @@ class DocumentForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
         help_text=_("PDF, PNG, JPEG, CSV, TXT, JSON, DOC(X) or XLS(X), up to 20 MB."),
-        widget=forms.FileInput(
-            attrs={"accept": ".pdf,.png,.jpg,.jpeg,.csv,.txt,.json,.doc,.docx,.xls,.xlsx"}
-        ),
+        widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in CONTENT_TYPES)}),
     )
-    document_type = forms.ChoiceField(label=_("Document type"), choices=DOCUMENT_TYPE_CHOICES)
+    document_type = forms.ChoiceField(label=_("Document type"), choices=DocumentType.choices)
     description = forms.CharField(label=_("Description"), required=False, max_length=255)
     confirm_draft = forms.BooleanField(
         label=_("I understand that attaching a document sends this verified DIR back to draft."),
@@ -282,7 +253,7 @@ class DocumentForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > DOCUMENT_MAX:
+        if upload and upload.size > MAX_BYTES:
             raise ValidationError(_("The file is larger than 20 MB, the Documents API's limit."))
         return upload
 

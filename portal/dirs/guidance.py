@@ -136,7 +136,7 @@ _TABLE = [
         _("Logo ownership not shown"),
         _("The vetting team couldn't confirm that you own, or may use, this logo."),
         _(
-            "Edit the DIR › Documents: add your trademark registration (a licence goes in as “other” and is "
+            "Edit the DIR › Documents: add your trademark registration (a license goes in as “other” and is "
             "reviewed by a person), or Edit the DIR › Logo: replace it with your own mark. Confirm the IP "
             "ownership certification, then resubmit."
         ),

@@ -16,9 +16,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal import telnyx
+from portal.accounts.selectors import telnyx_account_get, telnyx_account_require
+from portal.accounts.services import telnyx_account_client
 from portal.core.exceptions import ServiceError
 from portal.core.mirror import apply_page, changes_record, plain
 from portal.core.models import StatusChange
@@ -26,8 +29,10 @@ from portal.core.services import audit_record
 from portal.dirs import checks
 from portal.dirs.models import Dir, DirLogo
 from portal.dirs.signals import dir_refresh_wanted
+from portal.documents.services import document_discard, document_upload
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
     from django.http import HttpRequest
 
     from portal.accounts.models import Team, TelnyxAccount, User
@@ -86,61 +91,18 @@ LOGO_MAX_OUTPUT = 1024 * 1024  # what Telnyx accepts (CONTRACT.md §5.3)
 LOGO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 LOGO_FORMATS = {"PNG", "JPEG", "BMP"}
 
-DOCUMENT_MAX = 20 * 1024 * 1024  # Documents API limit (CONTRACT.md §5.9)
-DOCUMENT_TYPES = {
-    "pdf": "application/pdf",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "csv": "text/csv",
-    "txt": "text/plain",
-    "json": "application/json",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "doc": "application/msword",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "xls": "application/vnd.ms-excel",
-}
 DOCUMENTS_PER_DIR = 20
 CATALOGUE_TTL = 3600
 CATALOGUE_RETRY_AFTER = 60
 
 # A change to only these fields leaves a verified DIR verified.
 KEEPS_VERIFIED = frozenset({"webhook_url", "bpo_authorizations"})
+DIR_GONE = gettext_lazy("Telnyx no longer knows this DIR; it may have been deleted. Sync and try again.")
 
 
-class DirRefused(ServiceError):
-    """Telnyx (or a local rule mirroring it) refused a write; `errors` are (field or None, message)."""
-
-    def __init__(self, errors: list[tuple[str | None, str]], *, status: int | None = None) -> None:
-        super().__init__(errors[0][1], field=errors[0][0])
-        self.errors = errors
-        self.status = status
-
-
-def _refusal(exc: telnyx.TelnyxError) -> DirRefused:
-    """Map a failed Telnyx call to what the user should read (never a 500)."""
-    if isinstance(exc, telnyx.ApiValidationError | telnyx.ConflictError):
-        items = [(item.field, item.detail or item.title) for item in exc.errors]
-        return DirRefused(items or [(None, exc.message)], status=exc.status)
-    if isinstance(exc, telnyx.RateLimitError):
-        wait = f" {int(exc.retry_after)} s" if exc.retry_after else _(" a moment")
-        message = _("Telnyx is rate-limiting this account; try again in%(wait)s.") % {"wait": wait}
-    elif isinstance(exc, telnyx.NotFoundError):
-        message = _("Telnyx no longer knows this record; it may have been deleted. Sync and try again.")
-    elif isinstance(exc, telnyx.AuthenticationError):
-        message = _("Telnyx refused the team's API key. An admin can update it under Team settings.")
-    elif isinstance(exc, telnyx.PermissionDeniedError):
-        message = exc.message or _("Telnyx does not allow this for the account.")
-    elif isinstance(exc, telnyx.TransportError):
-        message = _(
-            "Telnyx did not answer in time. Nothing was changed here; check the DIR list before "
-            "trying again, as the change may have reached Telnyx."
-        )
-    else:
-        message = _("Telnyx is having trouble right now (%(status)s). Try again in a few minutes.") % {
-            "status": exc.status or _("no answer")
-        }
-    return DirRefused([(None, message)], status=exc.status)
+def _telnyx(dir: Dir, *, not_found: Any = DIR_GONE, **options: Any):
+    """The team's Telnyx client for a call about this DIR (a 404 means, by default, that the DIR is gone)."""
+    return telnyx_account_client(team=dir.team_id, not_found=not_found, **options)
 
 
 def _mirror(*, team: Team, remote: telnyx.schemas.Dir, enterprise: Enterprise) -> Dir:
@@ -163,18 +125,14 @@ def webhook_url_for(*, account: TelnyxAccount) -> str:
 
 def dir_create(
     *,
-    account: TelnyxAccount,
     enterprise: Enterprise,
     values: dict[str, Any],
     user: User,
     request: HttpRequest | None = None,
 ) -> Dir:
     """Create a draft DIR under an enterprise and mirror it."""
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            remote = api.dir_create(enterprise.remote_id, values)
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+    with telnyx_account_client(team=enterprise.team_id) as api:
+        remote = api.dir_create(enterprise.remote_id, values)
     dir_ = _mirror(team=enterprise.team, remote=remote, enterprise=enterprise)
     audit_record(
         verb="dir_created",
@@ -207,7 +165,6 @@ class ComposeResult:
 
 def dir_compose_save(
     *,
-    account: TelnyxAccount,
     enterprise: Enterprise,
     dir: Dir | None,
     values: dict[str, Any],
@@ -220,7 +177,7 @@ def dir_compose_save(
     """Create (dir None) or update a DIR from the compose form, after the local rules.
 
     A real change to a verified DIR needs `confirm_draft` (it goes back to draft); blocking check
-    findings refuse the save; warnings need `confirm_warnings`. Raises DirRefused with field errors.
+    findings refuse the save; warnings need `confirm_warnings`. Raises ServiceError with field errors.
     """
     if (
         dir is not None
@@ -228,42 +185,38 @@ def dir_compose_save(
         and set(changes) - KEEPS_VERIFIED
         and not confirm_draft
     ):
-        raise DirRefused([("confirm_draft", _("Confirm that this verified DIR goes back to draft."))])
+        raise ServiceError(_("Confirm that this verified DIR goes back to draft."), field="confirm_draft")
     findings = dir_findings(
         values={**values, "documents": dir.documents if dir else []},
         enterprise_data=enterprise.data,
         stage=checks.SAVE,
     )
     if blocking := checks.blocking(findings):
-        raise DirRefused([(f.field, f.message) for f in blocking])
+        raise ServiceError(blocking[0].message, errors=[(f.field, f.message) for f in blocking])
     warnings = [f for f in findings if f.level == checks.WARN]
     if warnings and not confirm_warnings:
         return ComposeResult(dir=None, warnings=warnings)
     if dir is None:
-        saved = dir_create(account=account, enterprise=enterprise, values=values, user=user, request=request)
+        saved = dir_create(enterprise=enterprise, values=values, user=user, request=request)
     else:
-        saved = dir_update(dir=dir, account=account, values=changes, user=user, request=request)
+        saved = dir_update(dir=dir, values=changes, user=user, request=request)
     return ComposeResult(dir=saved, warnings=warnings)
 
 
 def dir_update(
     *,
     dir: Dir,
-    account: TelnyxAccount,
     values: dict[str, Any],
     user: User,
     request: HttpRequest | None = None,
 ) -> Dir:
     """Send the changed fields of a DIR (a real change to a verified DIR returns it to draft)."""
     if not dir.can_edit:
-        raise DirRefused([(None, edit_refusal(dir.status))])
+        raise ServiceError(edit_refusal(dir.status))
     if not values:
         return dir
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            remote = api.dir_update(dir.remote_id, values)
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+    with _telnyx(dir) as api:
+        remote = api.dir_update(dir.remote_id, values)
     before = dir.status
     dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
     audit_record(
@@ -277,15 +230,12 @@ def dir_update(
     return dir_
 
 
-def dir_submit(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpRequest | None = None) -> Dir:
+def dir_submit(*, dir: Dir, user: User, request: HttpRequest | None = None) -> Dir:
     """Submit a DIR for vetting and mirror it as submitted."""
     if not dir.can_submit:
-        raise DirRefused([(None, submit_refusal(dir.status))])
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            remote = api.dir_submit(dir.remote_id)
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+        raise ServiceError(submit_refusal(dir.status))
+    with _telnyx(dir) as api:
+        remote = api.dir_submit(dir.remote_id)
     dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
     audit_record(verb="dir_submitted", actor=user, team=dir.team, target=dir_, request=request)
     return dir_
@@ -303,33 +253,28 @@ def dir_submit_findings(*, dir: Dir) -> list[checks.Finding]:
 def dir_submit_checked(
     *,
     dir: Dir,
-    account: TelnyxAccount | None,
     confirm_warnings: bool,
     user: User,
     request: HttpRequest | None = None,
 ) -> Dir:
     """The submit page's rules, then submit: blocking findings stop it, warnings need confirming."""
     if not dir.can_submit:
-        raise DirRefused([(None, submit_refusal(dir.status))])
+        raise ServiceError(submit_refusal(dir.status))
     findings = dir_submit_findings(dir=dir)
     if checks.blocking(findings):
-        raise DirRefused([(None, _("Fix the problems below before submitting."))])
-    if account is None:
-        raise DirRefused([(None, _("No Telnyx account is connected to this team."))])
+        raise ServiceError(_("Fix the problems below before submitting."))
+    telnyx_account_require(team=dir.team_id)
     if any(f.level == checks.WARN for f in findings) and not confirm_warnings:
-        raise DirRefused([(None, _("Tick the box to confirm you have read the warnings."))])
-    return dir_submit(dir=dir, account=account, user=user, request=request)
+        raise ServiceError(_("Tick the box to confirm you have read the warnings."))
+    return dir_submit(dir=dir, user=user, request=request)
 
 
-def dir_delete(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpRequest | None = None) -> Dir:
+def dir_delete(*, dir: Dir, user: User, request: HttpRequest | None = None) -> Dir:
     """Ask Telnyx to delete a DIR; it is mirrored as delete_requested until Telnyx finishes."""
     if not dir.can_delete:
-        raise DirRefused([(None, delete_refusal(dir.status))])
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            api.dir_delete(dir.remote_id)
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+        raise ServiceError(delete_refusal(dir.status))
+    with _telnyx(dir) as api:
+        api.dir_delete(dir.remote_id)
     # The 202 body is only {id, status}; apply it to the last known DIR (the next sync re-reads it).
     known = telnyx.schemas.Dir.from_dict({**dir.data, "id": dir.remote_id})
     now = timezone.now()
@@ -342,55 +287,54 @@ def dir_delete(*, dir: Dir, account: TelnyxAccount, user: User, request: HttpReq
 def dir_document_add(
     *,
     dir: Dir,
-    account: TelnyxAccount,
-    content: bytes,
-    filename: str,
+    file: UploadedFile,
     document_type: str,
     description: str = "",
     user: User,
     request: HttpRequest | None = None,
 ) -> Dir:
-    """Upload a supporting document to the Documents API and attach it to the DIR (append-only)."""
+    """Upload a supporting document (recorded like every upload) and attach it to the DIR (append-only)."""
     if not dir.can_edit:
-        raise DirRefused([(None, edit_refusal(dir.status))])
-    document_check(filename=filename, size=len(content))
+        raise ServiceError(edit_refusal(dir.status))
     if len(dir.documents) >= DOCUMENTS_PER_DIR:
-        raise DirRefused([("file", _("A DIR holds at most %(n)d documents.") % {"n": DOCUMENTS_PER_DIR})])
-    reference = {"document_type": document_type}
+        raise ServiceError(_("A DIR holds at most %(n)d documents.") % {"n": DOCUMENTS_PER_DIR}, field="file")
+    try:
+        document = document_upload(
+            team=dir.team, user=user, file=file, kind=document_type,
+            customer_reference=f"dir:{dir.remote_id}", request=request,
+        )  # fmt: skip
+    except ServiceError as exc:
+        raise _on_file(exc) from exc
+    reference = {"document_id": document.remote_id, "document_type": document_type}
     if description:
         reference["description"] = description
     try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            document = api.document_upload(content, filename, customer_reference=f"dir:{dir.remote_id}")
-            remote = api.dir_update(dir.remote_id, {"documents": [{"document_id": document.id, **reference}]})
-    except telnyx.TelnyxError as exc:
-        refusal = _refusal(exc)
-        # Documents errors point at the file; DIR errors at documents/<i>/…: both belong to the upload.
-        refusal.errors = [("file" if f in (None, "file", "documents") else f, m) for f, m in refusal.errors]
-        raise refusal from exc
+        with _telnyx(dir) as api:
+            remote = api.dir_update(dir.remote_id, {"documents": [reference]})
+    except ServiceError as exc:
+        if exc.code != "unavailable":  # refused for sure: nothing will link the upload, Telnyx drops it
+            document_discard(document=document)
+        raise _on_file(exc) from exc
     dir_ = _mirror(team=dir.team, remote=remote, enterprise=dir.enterprise)
     audit_record(
         verb="dir_document_attached",
         actor=user,
         team=dir.team,
         target=dir_,
-        details={"document": document.filename or filename, "type": document_type},
+        details={"document": document.filename, "type": document_type},
         request=request,
     )
     return dir_
 
 
-def document_check(*, filename: str, size: int) -> None:
-    """The Documents API's limits, checked before uploading (type by extension, ≤20 MB)."""
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in DOCUMENT_TYPES:
-        raise DirRefused(
-            [("file", _("Telnyx accepts PDF, PNG, JPEG, CSV, TXT, JSON, DOC(X) and XLS(X) files."))]
-        )
-    if size > DOCUMENT_MAX:
-        raise DirRefused([("file", _("The file is larger than 20 MB, the Documents API's limit."))])
-    if size == 0:
-        raise DirRefused([("file", _("The file is empty."))])
+def _on_file(exc: ServiceError) -> ServiceError:
+    """Documents errors point at the file, DIR errors at documents/<i>/…: both belong to the upload."""
+    if exc.code not in ("refused", "conflict"):
+        return exc
+    errors = [
+        ("file" if (f or "file").split("__")[0] in ("file", "documents") else f, m) for f, m in exc.errors
+    ]
+    return ServiceError(exc.message, errors=errors, code=exc.code)
 
 
 def edit_refusal(status: str) -> str:
@@ -497,8 +441,11 @@ def logo_is_local_http(url: str) -> bool:
 # --- call reasons
 
 
-def call_reason_catalogue(*, account: TelnyxAccount) -> list[str]:
-    """Telnyx's pre-vetted call reasons (cached for an hour; an empty list if Telnyx cannot be read)."""
+def call_reason_catalogue(*, team: Team) -> list[str]:
+    """Telnyx's pre-vetted call reasons (cached for an hour; an empty list without an account or Telnyx)."""
+    account = telnyx_account_get(team=team)
+    if account is None:
+        return []
     key = f"dirs:call-reasons:{account.pk}"
     reasons = cache.get(key)
     if reasons is None:
@@ -514,13 +461,10 @@ def call_reason_catalogue(*, account: TelnyxAccount) -> list[str]:
     return reasons
 
 
-def call_reasons_check(*, account: TelnyxAccount, reasons: list[str]) -> telnyx.schemas.CallReasonCheck:
+def call_reasons_check(*, team: Team, reasons: list[str]) -> telnyx.schemas.CallReasonCheck:
     """Ask Telnyx which reasons are pre-approved and which need manual vetting."""
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            return api.call_reasons_validate(reasons)
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+    with telnyx_account_client(team=team) as api:
+        return api.call_reasons_validate(reasons)
 
 
 # --- Detail page: status, comments, claims
@@ -539,37 +483,16 @@ def dir_status_refresh(*, dir: Dir) -> bool:
     return dir.status in Dir.IN_FLIGHT and dir_refresh_request(dir=dir)
 
 
-def _unavailable(exc: telnyx.TelnyxError) -> ServiceError:
-    """A remote read that failed: what the card says instead of its content."""
-    if isinstance(exc, telnyx.RateLimitError):
-        message = _("Telnyx is rate-limiting this account right now.")
-    elif isinstance(exc, telnyx.TransportError):
-        message = _("Telnyx did not answer in time.")
-    elif isinstance(exc, telnyx.AuthenticationError):
-        message = _("Telnyx refused the team's API key. An admin can update it under Team settings.")
-    elif isinstance(exc, telnyx.NotFoundError):
-        message = _("Telnyx no longer knows this DIR.")
-    else:
-        message = _("Telnyx is having trouble right now (%(status)s).") % {
-            "status": exc.status or _("no answer")
-        }
-    return ServiceError(message, code="unavailable")
-
-
-def dir_comment_list(*, dir: Dir, account: TelnyxAccount) -> list[telnyx.schemas.Comment]:
+def dir_comment_list(*, dir: Dir) -> list[telnyx.schemas.Comment]:
     """The DIR's vetting thread (one remote call, no retries: the card offers its own retry)."""
-    try:
-        with telnyx.get_client(api_key=account.api_key, max_retries=0) as api:
-            # The first page holds 250; islice stops before a second page is ever requested.
-            return list(islice(api.comment_iter(dir.remote_id), COMMENTS_SHOWN))
-    except telnyx.TelnyxError as exc:
-        raise _unavailable(exc) from exc
+    with _telnyx(dir, read=True, max_retries=0) as api:
+        # The first page holds 250; islice stops before a second page is ever requested.
+        return list(islice(api.comment_iter(dir.remote_id), COMMENTS_SHOWN))
 
 
 def dir_comment_create(
     *,
     dir: Dir,
-    account: TelnyxAccount,
     content: str,
     parent_comment_id: str | None = None,
     user: User,
@@ -577,15 +500,14 @@ def dir_comment_create(
 ) -> telnyx.schemas.Comment:
     """Reply in the DIR's vetting thread and record it in the activity log."""
     try:
-        with telnyx.get_client(api_key=account.api_key) as api:
+        with _telnyx(dir) as api:
             comment = api.comment_create(dir.remote_id, content, parent_comment_id or None)
-    except telnyx.ApiValidationError as exc:
-        item = exc.first
-        # Errors about the text belong under it; one about the thread (parent) above the form.
-        field = "content" if item is None or item.field in (None, "content") else None
-        raise ServiceError(exc.message, field=field) from exc
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+    except ServiceError as exc:
+        if exc.code != "refused":
+            raise
+        # Errors about the text belong under it; one about the thread (the hidden parent) above the form.
+        errors = [("content" if f in (None, "content") else None, m) for f, m in exc.errors]
+        raise ServiceError(exc.message, errors=errors, code=exc.code) from exc
     audit_record(
         verb="dir_comment_posted",
         actor=user,
@@ -597,42 +519,29 @@ def dir_comment_create(
     return comment
 
 
-def dir_claim_list(*, dir: Dir, account: TelnyxAccount) -> list[telnyx.schemas.InfringementClaim]:
+def dir_claim_list(*, dir: Dir) -> list[telnyx.schemas.InfringementClaim]:
     """Infringement claims against the DIR, open ones first (one remote call, no retries)."""
-    try:
-        with telnyx.get_client(api_key=account.api_key, max_retries=0) as api:
-            claims = list(islice(api.claim_iter(dir.remote_id), CLAIMS_SHOWN))
-    except telnyx.TelnyxError as exc:
-        raise _unavailable(exc) from exc
+    with _telnyx(dir, read=True, max_retries=0) as api:
+        claims = list(islice(api.claim_iter(dir.remote_id), CLAIMS_SHOWN))
     return sorted(claims, key=lambda c: not c.is_open)
 
 
 def dir_claim_contest(
     *,
     dir: Dir,
-    account: TelnyxAccount,
     claim_id: str,
     notes: str,
     user: User,
     request: HttpRequest | None = None,
 ) -> telnyx.schemas.InfringementClaim:
     """Contest an open infringement claim with notes, and record it in the activity log."""
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            # The claim id comes from the browser: it must be a claim against this DIR, not merely
-            # one of the account's (the activity log names the DIR).
-            if api.claim_get(claim_id).dir_id != dir.remote_id:
-                raise ServiceError(_("This claim is not against this DIR."))
-            claim = api.claim_contest(claim_id, notes)
-    except telnyx.NotFoundError as exc:
-        raise ServiceError(_("This claim is not against this DIR.")) from exc
-    except telnyx.ApiValidationError as exc:
-        item = exc.first
-        # 422 points at contest_notes; a 400 (claim resolved) concerns the claim as a whole.
-        field = "contest_notes" if item is not None and item.field == "contest_notes" else None
-        raise ServiceError(exc.message, field=field) from exc
-    except telnyx.TelnyxError as exc:
-        raise _refusal(exc) from exc
+    not_this_dir = _("This claim is not against this DIR.")
+    with _telnyx(dir, not_found=not_this_dir) as api:
+        # The claim id comes from the browser: it must be a claim against this DIR, not merely
+        # one of the account's (the activity log names the DIR).
+        if api.claim_get(claim_id).dir_id != dir.remote_id:
+            raise ServiceError(not_this_dir)
+        claim = api.claim_contest(claim_id, notes)
     audit_record(
         verb="dir_claim_contested",
         actor=user,

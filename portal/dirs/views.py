@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, trigger_client_event
@@ -21,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from portal.accounts import selectors as account_selectors
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
+from portal.core.forms import form_add_service_error
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.core.status import status_label, status_order
 from portal.dirs import checks, guidance, selectors, services
@@ -68,17 +68,7 @@ DIR_FORM = "dirs/dir_form.html"
 DIR_SUBMIT = "dirs/dir_submit.html"
 
 
-def _account_or_none(request: HtmxHttpRequest):
-    return account_selectors.telnyx_account_get(team=request.team)
-
-
-def _add_errors(form, errors) -> None:
-    """Put each (field, message) on its field when the form has it, else at the top."""
-    for field, message in errors:
-        form.add_error(field if field in form.fields else None, message)
-
-
-def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | None) -> Dir | None:
+def _compose_save(request: HtmxHttpRequest, form: DirForm, dir_: Dir | None) -> Dir | None:
     """Store an uploaded logo, then save through the service; None while warnings await confirming."""
     upload = form.cleaned_data.get("logo_file")
     if upload:
@@ -90,7 +80,6 @@ def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | 
         form.data["logo_url"] = form.cleaned_data["logo_url"]
     values = form.api_values()
     result = services.dir_compose_save(
-        account=account,
         enterprise=dir_.enterprise if dir_ else form.cleaned_data["enterprise"],
         dir=dir_,
         values=values,
@@ -107,19 +96,19 @@ def _compose_save(request: HtmxHttpRequest, form: DirForm, account, dir_: Dir | 
 
 def _compose(request: HtmxHttpRequest, dir_: Dir | None) -> HttpResponse:
     """The create/edit page: GET shows it; POST validates, checks, saves and goes to the DIR."""
-    account = _account_or_none(request)
+    account = account_selectors.telnyx_account_get(team=request.team)
     kwargs = {
         "enterprises": selectors.enterprise_choices(team=request.team),
-        "catalogue": services.call_reason_catalogue(account=account) if account else [],
+        "catalogue": services.call_reason_catalogue(team=request.team),
         "dir": dir_,
     }
     if request.method == "POST":
         form = DirForm(request.POST, request.FILES, **kwargs)
-        if form.is_valid() and account is not None and (dir_ is None or dir_.can_edit):
+        if form.is_valid() and (dir_ is None or dir_.can_edit):
             try:
-                saved = _compose_save(request, form, account, dir_)
+                saved = _compose_save(request, form, dir_)
             except ServiceError as exc:
-                _add_errors(form, getattr(exc, "errors", [(exc.field, exc.message)]))
+                form_add_service_error(form, exc)
             else:
                 if saved is not None:
                     messages.success(request, _("“%(name)s” saved.") % {"name": saved.display_name})
@@ -209,10 +198,9 @@ def call_reasons_check(request: HtmxHttpRequest) -> HttpResponse:
     except ValidationError as exc:
         context["error"] = " ".join(exc.messages)
         reasons = []
-    account = _account_or_none(request)
-    if reasons and account is not None:
+    if reasons:
         try:
-            context["result"] = services.call_reasons_check(account=account, reasons=reasons)
+            context["result"] = services.call_reasons_check(team=request.team, reasons=reasons)
         except ServiceError as exc:
             context["error"] = exc.message
     return render(request, f"{DIR_FORM}#call-reasons-check", context)
@@ -224,17 +212,14 @@ def dir_document_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Upload a supporting document to Telnyx and attach it to the DIR; answers the documents card."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
     form = DocumentForm(request.POST, request.FILES, dir=dir_)
-    account = _account_or_none(request)
-    if form.is_valid() and account is not None:
-        upload = form.cleaned_data["file"]
+    if form.is_valid():
         try:
             dir_ = services.dir_document_add(
-                dir=dir_, account=account, content=upload.read(), filename=upload.name,
-                document_type=form.cleaned_data["document_type"], description=form.cleaned_data["description"],
-                user=request.user, request=request,
+                dir=dir_, file=form.cleaned_data["file"], document_type=form.cleaned_data["document_type"],
+                description=form.cleaned_data["description"], user=request.user, request=request,
             )  # fmt: skip
         except ServiceError as exc:
-            _add_errors(form, getattr(exc, "errors", [(exc.field, exc.message)]))
+            form_add_service_error(form, exc)
         else:
             context = {"dir": dir_, "document_form": DocumentForm(dir=dir_), "attached": True}
             return render(request, f"{DIR_FORM}#dir-documents", context)
@@ -261,13 +246,12 @@ def dir_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             dir_ = services.dir_submit_checked(
                 dir=dir_,
-                account=_account_or_none(request),
                 confirm_warnings=request.POST.get("confirm_warnings") == "on",
                 user=request.user,
                 request=request,
             )
         except ServiceError as exc:
-            context["errors"] = [m for _f, m in getattr(exc, "errors", [(exc.field, exc.message)])]
+            context["errors"] = [m for _f, m in exc.errors]
         else:
             messages.success(
                 request, _("“%(name)s” was submitted for vetting.") % {"name": dir_.display_name}
@@ -281,14 +265,11 @@ def dir_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def dir_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Request deletion (from the confirmation modal); refusals are shown inside the modal."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
-    account = _account_or_none(request)
     errors: list[str] = []
     try:
-        if account is None:
-            raise ServiceError(_("No Telnyx account is connected to this team."))
-        dir_ = services.dir_delete(dir=dir_, account=account, user=request.user, request=request)
+        dir_ = services.dir_delete(dir=dir_, user=request.user, request=request)
     except ServiceError as exc:
-        errors = [m for _f, m in getattr(exc, "errors", [(exc.field, exc.message)])]
+        errors = [m for _f, m in exc.errors]
     if not errors:
         messages.success(
             request,
@@ -323,31 +304,6 @@ def _dates(dir_: Dir) -> list[tuple[str, object]]:
     ]
 
 
-DOCUMENT_LABELS = {
-    "letter_of_authorization": gettext_lazy("Letter of authorization"),
-    "business_registration": gettext_lazy("Business registration"),
-    "articles_of_incorporation": gettext_lazy("Articles of incorporation"),
-    "certificate_of_good_standing": gettext_lazy("Certificate of good standing"),
-    "tax_document": gettext_lazy("Tax document"),
-    "ein_letter": gettext_lazy("IRS EIN letter"),
-    "trademark_registration": gettext_lazy("Trademark registration"),
-    "website_ownership": gettext_lazy("Website ownership"),
-    "business_license": gettext_lazy("Business licence"),
-    "professional_license": gettext_lazy("Professional licence"),
-    "government_id": gettext_lazy("Government ID"),
-    "utility_bill": gettext_lazy("Utility bill"),
-    "bank_statement": gettext_lazy("Bank statement"),
-    "business_credit_report": gettext_lazy("Business credit report"),
-    "bank_reference_letter": gettext_lazy("Bank reference letter"),
-    "other": gettext_lazy("Other (reviewed by a person)"),
-}
-
-
-def _documents(dir_: Dir) -> list[dict]:
-    docs = [d for d in (dir_.data or {}).get("documents") or [] if isinstance(d, dict)]
-    return [{**d, "label": DOCUMENT_LABELS.get(d.get("document_type"), d.get("document_type"))} for d in docs]
-
-
 @require_GET
 @team_view
 def dir_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -360,7 +316,7 @@ def dir_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_act": request.team_access.can_write,
         "changes": selectors.timeline(team=request.team, dir=dir_, limit=20),
         "reasons": [guidance.explain(r) for r in dir_.rejection_reasons or []] if failed else [],
-        "documents": _documents(dir_),
+        "documents": dir_.documents,
         "dates": [(label, value) for label, value in _dates(dir_) if value],
         "number_counts": [(s, status_label(s), counts[s]) for s in status_order(counts)],
         "number_total": sum(counts.values()),
@@ -385,12 +341,8 @@ def dir_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _remote_card(request: HtmxHttpRequest, dir_: Dir, read) -> dict:
     """Context for a card read from Telnyx: its items, or why they couldn't be loaded."""
     context = {"dir": dir_, "can_act": request.team_access.can_write, "items": [], "error": ""}
-    account = account_selectors.telnyx_account_get(team=request.team)
-    if account is None:
-        context["error"] = _("No Telnyx account is connected to this team.")
-        return context
     try:
-        context["items"] = read(dir=dir_, account=account)
+        context["items"] = read(dir=dir_)
     except ServiceError as exc:
         context["error"] = exc.message
     return context
@@ -411,16 +363,11 @@ def dir_comment_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Post a reply; on success a fresh form, and the thread reloads itself (dir-comments-changed)."""
     dir_ = selectors.dir_get(team=request.team, pk=pk)
     form = CommentForm(request.POST)
-    account = account_selectors.telnyx_account_get(team=request.team)
-    if form.is_valid() and account is None:
-        form.add_error(None, _("No Telnyx account is connected to this team."))
-    elif form.is_valid():
+    if form.is_valid():
         try:
-            services.dir_comment_create(
-                dir=dir_, account=account, user=request.user, request=request, **form.cleaned_data
-            )
+            services.dir_comment_create(dir=dir_, user=request.user, request=request, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_add_service_error(form, exc)
         else:
             context = {"dir": dir_, "comment_form": CommentForm(), "sent": True}
             response = render(request, f"{DIR_DETAIL}#dir-comment-form", context)
@@ -444,18 +391,15 @@ def dir_claim_contest(request: HtmxHttpRequest, pk: int, claim_id: UUID) -> Http
     dir_ = selectors.dir_get(team=request.team, pk=pk)
     claim_id = str(claim_id)
     form = ClaimContestForm(request.POST)
-    account = account_selectors.telnyx_account_get(team=request.team)
     context = {"dir": dir_, "claim_id": claim_id, "contest_form": form}
-    if form.is_valid() and account is None:
-        form.add_error(None, _("No Telnyx account is connected to this team."))
-    elif form.is_valid():
+    if form.is_valid():
         notes = form.cleaned_data["contest_notes"]
         try:
             services.dir_claim_contest(
-                dir=dir_, account=account, claim_id=claim_id, notes=notes, user=request.user, request=request
+                dir=dir_, claim_id=claim_id, notes=notes, user=request.user, request=request
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_add_service_error(form, exc)
         else:
             context.update(contest_form=ClaimContestForm(), sent=True)
             response = render(request, f"{DIR_DETAIL}#dir-claim-contest", context)

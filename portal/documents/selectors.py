@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from portal.accounts.models import Team
-from portal.documents.models import Document
+from portal.documents.models import Document, DocumentType
 
 
-def document_list(*, team: Team, kind: str | None = None, limit: int = 20) -> QuerySet[Document]:
-    """The team's documents, newest first (optionally one kind)."""
+def document_list(*, team: Team, loa: bool | None = None, limit: int | None = 20) -> QuerySet[Document]:
+    """The team's documents, newest first: only LOAs (`loa=True`), all but LOAs (False), or all."""
     documents = Document.objects.filter(team=team)
-    if kind:
-        documents = documents.filter(kind=kind)
-    return documents[:limit]
+    if loa is not None:
+        is_loa = Q(kind=DocumentType.LETTER_OF_AUTHORIZATION)
+        documents = documents.filter(is_loa if loa else ~is_loa)
+    return documents[:limit] if limit is not None else documents
 
 
 def documents_by_pk(*, team: Team, pks) -> dict[int, Document]:

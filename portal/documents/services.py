@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from portal import telnyx
+from portal.accounts.services import telnyx_account_client
 from portal.core.exceptions import ServiceError
 from portal.core.services import audit_record
-from portal.documents.models import Document
+from portal.documents.models import Document, DocumentType
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 20 * 1024 * 1024  # the Documents API's limit
 PDF_MAGIC = b"%PDF-"
-# Extensions the Documents API accepts for supporting documents, with the type we record.
-OTHER_TYPES = {
+# Extensions the Documents API accepts, with the type we record.
+CONTENT_TYPES = {
     "pdf": "application/pdf",
     "png": "image/png",
     "jpg": "image/jpeg",
@@ -37,34 +37,37 @@ OTHER_TYPES = {
 
 
 def document_check(*, filename: str, size: int, head: bytes, kind: str) -> str:
-    """The local checks before an upload (size, and a real PDF for an LOA); returns the content type."""
+    """The local checks before an upload (size, type, and a real PDF for an LOA); returns the content type."""
     if size == 0:
         raise ServiceError(_("The file is empty."), field="file")
     if size > MAX_BYTES:
         raise ServiceError(_("The file is larger than 20 MB, the Documents API's limit."), field="file")
-    if kind == Document.Kind.LOA:
+    if kind == DocumentType.LETTER_OF_AUTHORIZATION:
         if not head.startswith(PDF_MAGIC):
             raise ServiceError(
                 _("A signed LOA must be a PDF file (it does not start with %PDF-)."), field="file"
             )
         return "application/pdf"
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in OTHER_TYPES:
+    if extension not in CONTENT_TYPES:
         raise ServiceError(
             _("Telnyx accepts PDF, PNG, JPEG, CSV, TXT, JSON, DOC(X) and XLS(X) files."), field="file"
         )
     if extension == "pdf" and not head.startswith(PDF_MAGIC):
         raise ServiceError(_("The file ends in .pdf but is not a PDF."), field="file")
-    return OTHER_TYPES[extension]
+    return CONTENT_TYPES[extension]
 
 
 def document_upload(
-    *, team: Team, user: User | None, file: UploadedFile, kind: str, request: HttpRequest | None = None
+    *,
+    team: Team,
+    user: User | None,
+    file: UploadedFile,
+    kind: str,
+    customer_reference: str = "",
+    request: HttpRequest | None = None,
 ) -> Document:
-    """Check a file, upload it to the Documents API and keep a record of it for the team."""
-    account = getattr(team, "telnyx_account", None)
-    if account is None:
-        raise ServiceError(_("Connect a Telnyx account first."))
+    """Check a file, upload it to the Documents API and keep a record of it (with its sha256) for the team."""
     file.seek(0)
     head = file.read(len(PDF_MAGIC))
     filename = (file.name or "document").rsplit("/", 1)[-1][:255]
@@ -72,13 +75,11 @@ def document_upload(
     file.seek(0)
     content = file.read()  # at most 20 MB, checked above
     digest = hashlib.sha256(content).hexdigest()
-    try:
-        with telnyx.get_client(api_key=account.api_key) as api:
-            remote = api.document_upload(content, filename, customer_reference=f"team:{team.pk}")
-    except telnyx.ApiValidationError as exc:
-        raise ServiceError(exc.message, field="file") from exc
-    except telnyx.TelnyxError as exc:
-        raise ServiceError(_("The Documents API is unavailable; try again in a moment.")) from exc
+    # After a lost answer, a copy Telnyx may have kept is deleted after 30 minutes unless linked.
+    with telnyx_account_client(team=team, uncertain=_("Upload the file again.")) as api:
+        remote = api.document_upload(
+            content, filename, customer_reference=customer_reference or f"team:{team.pk}"
+        )
     if remote.av_scan_status == "infected" or remote.status == "denied":
         raise ServiceError(_("Telnyx's antivirus scan rejected the file."), field="file")
     document = Document.objects.create(
@@ -100,3 +101,8 @@ def document_upload(
         request=request,
     )
     return document
+
+
+def document_discard(*, document: Document) -> None:
+    """Forget an upload nothing will link to (Telnyx deletes an unlinked document after 30 minutes)."""
+    Document.objects.filter(pk=document.pk).delete()

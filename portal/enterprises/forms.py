@@ -12,6 +12,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.forms import ListFilterForm
 from portal.enterprises.models import Country, LegalType, OrganizationType
 
 ORGANIZATION_TYPES = OrganizationType.choices
@@ -65,7 +66,7 @@ def _text(label, *, max_length=255, required=True, help_text="", **kwargs) -> fo
     )
 
 
-class EnterpriseFilterForm(forms.Form):
+class EnterpriseFilterForm(ListFilterForm):
     SORTS = [
         ("legal_name", _("Name (A–Z)")),
         ("-legal_name", _("Name (Z–A)")),
@@ -73,15 +74,7 @@ class EnterpriseFilterForm(forms.Form):
         ("-dir_count", _("Most DIRs")),
     ]
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
-    per_page = forms.TypedChoiceField(
-        label=_("Per page"),
-        required=False,
-        coerce=int,
-        choices=[(25, "25"), (50, "50"), (100, "100")],
-        empty_value=25,
-    )
 
 
 class EnterpriseForm(forms.Form):
@@ -315,16 +308,3 @@ class EnterpriseForm(forms.Form):
             (physical.get(k) or "") == (billing.get(k) or "") for k in ADDRESS_KEYS
         )
         return initial
-
-    def field_for_pointer(self, pointer: str | None) -> str | None:
-        """The form field a remote `source.pointer` names (`/body/billing_contact/email` → `billing_contact__email`)."""
-        if not pointer:
-            return None
-        parts = [p for p in pointer.split("/") if p]
-        if parts and parts[0] == "body":
-            parts = parts[1:]
-        for depth in (2, 1):
-            name = "__".join(parts[:depth])
-            if len(parts) >= depth and name in self.fields:
-                return name
-        return None

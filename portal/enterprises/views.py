@@ -20,6 +20,7 @@ from portal.accounts import selectors as account_selectors
 from portal.accounts.models import Role
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
+from portal.core.forms import form_add_service_error
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.enterprises import selectors, services
 from portal.enterprises.forms import EnterpriseFilterForm, EnterpriseForm
@@ -71,7 +72,7 @@ def enterprise_create(request: HtmxHttpRequest) -> HttpResponse:
                 team=request.team, user=request.user, data=form.to_body(), request=request
             )
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            form_add_service_error(form, exc)
         else:
             messages.success(request, _("%(name)s is registered with Telnyx.") % {"name": enterprise})
             return _go(
@@ -96,7 +97,7 @@ def enterprise_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            form_add_service_error(form, exc)
         else:
             messages.success(request, _("Changes to %(name)s saved in Telnyx.") % {"name": enterprise})
             return _go(
@@ -189,21 +190,6 @@ def _render_card(request: HtmxHttpRequest, enterprise: Enterprise, context: dict
 def _render_form(request: HtmxHttpRequest, context: dict) -> HttpResponse:
     fragment = request.htmx and request.method == "POST"
     return render(request, f"{FORM}#enterprise-form" if fragment else FORM, context)
-
-
-def _add_service_error(form: EnterpriseForm, exc: ServiceError) -> None:
-    """A refusal entry naming a field goes under that field; anything else to the top of the form."""
-    if isinstance(exc, services.EnterpriseRefused):
-        for problem in exc.problems:
-            field = form.field_for_pointer(problem.pointer)
-            message = (
-                problem.message
-                if field
-                else _("Telnyx refused this: %(detail)s") % {"detail": problem.message}
-            )
-            form.add_error(field, message)
-    else:
-        form.add_error(exc.field, exc.message)
 
 
 def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:

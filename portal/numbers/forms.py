@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.forms import ListFilterForm, search_field
+from portal.documents import selectors as document_selectors
 from portal.numbers.models import NumberStatus
 
 # --- Numbers and batches pages, removal
@@ -17,25 +19,14 @@ NUMBER_SORT_CHOICES = [
     ("-added", _("Newest first")),
     ("added", _("Oldest first")),
 ]
-PER_PAGE_CHOICES = [(25, "25"), (50, "50"), (100, "100")]
 
 
-class NumberFilterForm(forms.Form):
+class NumberFilterForm(ListFilterForm):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *NumberStatus.choices]
     )
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=32,
-        widget=forms.SearchInput(
-            attrs={"placeholder": _("Digits, e.g. 5551234"), "autocomplete": "off", "inputmode": "tel"}
-        ),
-    )
+    q = search_field(max_length=32, placeholder=_("Digits, e.g. 5551234"), inputmode="tel")
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=NUMBER_SORT_CHOICES)
-    per_page = forms.TypedChoiceField(
-        label=_("Per page"), required=False, coerce=int, choices=PER_PAGE_CHOICES, empty_value=25
-    )
 
 
 class PkListField(forms.Field):
@@ -99,11 +90,9 @@ class AddNumbersForm(forms.Form):
     )
 
     def __init__(self, *args, team, **kwargs) -> None:
-        from portal.documents.models import Document
-
         super().__init__(*args, **kwargs)
-        self.fields["loa"].queryset = Document.objects.filter(team=team, kind=Document.Kind.LOA)
-        self.fields["documents"].queryset = Document.objects.filter(team=team, kind=Document.Kind.OTHER)
+        self.fields["loa"].queryset = document_selectors.document_list(team=team, loa=True, limit=None)
+        self.fields["documents"].queryset = document_selectors.document_list(team=team, loa=False, limit=None)
         # Any E.164-looking value may come back from the picker; the pre-flight judges it.
         picked = (
             self.data.getlist("picked") if hasattr(self.data, "getlist") else self.data.get("picked") or []

@@ -18,13 +18,14 @@ from django_htmx.http import push_url, trigger_client_event
 
 from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
+from portal.core.forms import form_add_service_error
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.dirs import guidance
 from portal.dirs import selectors as dir_selectors
 from portal.dirs import services as dir_services
 from portal.documents import selectors as document_selectors
 from portal.documents import services as document_services
-from portal.documents.models import Document
+from portal.documents.models import DocumentType
 from portal.numbers import checks, selectors, services
 from portal.numbers.forms import AddNumbersForm, NumberFilterForm, NumberRemoveForm
 from portal.numbers.models import IN_FLIGHT, NumberStatus
@@ -221,8 +222,8 @@ def _add_dir(request: HtmxHttpRequest, dir_pk: int):
 
 def _add_documents(request: HtmxHttpRequest) -> dict:
     return {
-        "loas": document_selectors.document_list(team=request.team, kind=Document.Kind.LOA, limit=10),
-        "others": document_selectors.document_list(team=request.team, kind=Document.Kind.OTHER, limit=10),
+        "loas": document_selectors.document_list(team=request.team, loa=True, limit=10),
+        "others": document_selectors.document_list(team=request.team, loa=False, limit=10),
     }
 
 
@@ -317,7 +318,7 @@ def number_add_check(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         try:
             preflight = services.numbers_preflight(dir=dir_, raw=_add_input(request, form))
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_add_service_error(form, exc)
         else:
             drop = request.POST.getlist("drop")
             preflight = preflight.dropping(checks.REASONS if "all" in drop else drop)
@@ -334,8 +335,8 @@ def number_add_check(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
 def number_add_document(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     """Upload the signed LOA (or a supporting document) to the Documents API and select it."""
     dir_ = _add_dir(request, dir_pk)
-    kind = Document.Kind.OTHER if request.POST.get("kind") == "other" else Document.Kind.LOA
-    upload = request.FILES.get("other_file" if kind == Document.Kind.OTHER else "loa_file")
+    kind = DocumentType.OTHER if request.POST.get("kind") == "other" else DocumentType.LETTER_OF_AUTHORIZATION
+    upload = request.FILES.get("other_file" if kind == DocumentType.OTHER else "loa_file")
     data = {"loa": request.POST.get("loa", ""), "documents": request.POST.getlist("documents")}
     error = "" if upload else _("Choose a file first.")
     if upload:
@@ -346,7 +347,7 @@ def number_add_document(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         except ServiceError as exc:
             error = exc.message
         else:
-            if kind == Document.Kind.LOA:
+            if kind == DocumentType.LETTER_OF_AUTHORIZATION:
                 data["loa"] = str(document.pk)
             else:
                 data["documents"] = [*data["documents"], str(document.pk)]
@@ -371,7 +372,7 @@ def number_add_submit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         except services.PreflightFailed as exc:
             preflight = exc.preflight
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_add_service_error(form, exc)
     if group is None:
         context = _add_context(request, dir_, form=form, preflight=preflight)
         return render(request, f"{NUMBER_ADD}#add-flow", context)

@@ -22,6 +22,7 @@ from portal.accounts.models import TelnyxAccount
 from portal.core.leases import LEASE_SECONDS, lease
 from portal.core.mirror import mark_removed
 from portal.core.models import StatusChange
+from portal.core.telnyx_errors import telnyx_read_error
 from portal.dirs import services as dir_services
 from portal.dirs.models import Dir
 from portal.enterprises import services as enterprise_services
@@ -61,7 +62,8 @@ def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = No
                     _sync_in_flight(api, account, run)
                 run.api_calls = api.calls
         except telnyx.TelnyxError as exc:
-            run.state, run.error = SyncRun.State.FAILED, str(exc)[:255]
+            # The sync card shows it: the same words as every other failed read.
+            run.state, run.error = SyncRun.State.FAILED, telnyx_read_error(exc).message[:255]
             run.finished_at = timezone.now()
             run.save()
             raise

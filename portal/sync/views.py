@@ -8,12 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts import selectors as account_selectors
 from portal.accounts.permissions import team_view
+from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest
 from portal.sync import selectors, services
 
@@ -46,9 +46,10 @@ def _sync_context(request) -> dict:
 @team_view
 def sync_now(request: HtmxHttpRequest) -> HttpResponse:
     """Queue a full sync of the team's Telnyx account and show its progress."""
-    account = account_selectors.telnyx_account_get(team=request.team)
-    if account is None:
-        messages.error(request, _("Connect a Telnyx account first."))
+    try:
+        account = account_selectors.telnyx_account_require(team=request.team)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
         return redirect("accounts:telnyx_account", team_slug=request.team.slug)
     services.sync_request(account=account, user=request.user, request=request)
     if request.htmx:

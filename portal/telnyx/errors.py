@@ -33,14 +33,20 @@ class ErrorItem:
         )
 
     @property
-    def field(self) -> str | None:
-        """The body field a pointer names (`/body/display_name` → `display_name`; Documents omit /body)."""
-        if not self.pointer:
-            return None
-        parts = [p for p in self.pointer.split("/") if p]
-        if parts and parts[0] == "body":
+    def path(self) -> tuple[str, ...]:
+        """The body path a pointer names (`/body/billing_contact/email` → `billing_contact`, `email`).
+
+        Branded-calling pointers start with /body; the Documents API's do not (CONTRACT.md §2).
+        """
+        parts = [p for p in (self.pointer or "").split("/") if p]
+        if parts[:1] == ["body"]:
             parts = parts[1:]
-        return parts[0] if parts else None
+        return tuple(parts)
+
+    @property
+    def field(self) -> str | None:
+        """The top-level body field a pointer names (`/body/display_name` → `display_name`)."""
+        return self.path[0] if self.path else None
 
     @property
     def category(self) -> str | None:

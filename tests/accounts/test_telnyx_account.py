@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import logging
 
+import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import connection
 from django.urls import reverse
 
+from portal.accounts import selectors, services
 from portal.accounts.models import TelnyxAccount
+from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent
 
 API_KEY = "KEY0199A1B2C3D4E5F6_SeCrEtPaRtOfThEkEy_Zz9876"
@@ -88,3 +92,43 @@ def test_support_sees_the_mask_but_cannot_change(client_as, support_agent, admin
     assert "••••••••9876" in page.text
     assert "Only team admins can change" in page.text
     assert "SeCrEt" not in page.text
+
+
+def test_telnyx_account_require_returns_the_account_or_says_how_to_add_one(team_a, team_b):
+    """Every service that needs the key asks this one selector: one message when there is none."""
+    account = TelnyxAccount.objects.create(team=team_a, api_key=API_KEY, api_key_last4="9876")
+    assert selectors.telnyx_account_require(team=team_a) == account
+    assert selectors.telnyx_account_require(team=team_a.pk) == account  # an id saves loading the team
+    with pytest.raises(ServiceError) as caught:
+        selectors.telnyx_account_require(team=team_b)
+    assert caught.value.message == (
+        "Connect a Telnyx account first. An admin can add the API key under Team settings › Telnyx account."
+    )
+    assert (caught.value.code, caught.value.errors) == ("no_account", [(None, caught.value.message)])
+
+
+def test_telnyx_account_client_words_a_failure_as_a_read_or_a_write(team_a, route_through):
+    """The team's client for one unit of work: 503s leave it as the shared read or write wording."""
+    TelnyxAccount.objects.create(team=team_a, api_key=API_KEY, api_key_last4="9876")
+    calls = []
+
+    def unavailable(request):
+        calls.append(request.method)
+        return httpx.Response(503, json={"errors": []})
+
+    route_through(httpx.MockTransport(unavailable))
+    with (
+        pytest.raises(ServiceError) as read,
+        services.telnyx_account_client(team=team_a, read=True, max_retries=0) as api,
+    ):
+        api.tos_status()
+    assert read.value.message == "Telnyx is having trouble right now (HTTP 503). Try again in a moment."
+    assert calls == ["GET"]  # the client options (no retries) were used
+    with (
+        pytest.raises(ServiceError) as write,
+        services.telnyx_account_client(team=team_a, uncertain="Look again.") as api,
+    ):
+        api.tos_agree()
+    assert write.value.message == "Telnyx is having trouble right now (HTTP 503). Look again."
+    with pytest.raises(ServiceError, match="Only this"), services.telnyx_account_client(team=team_a):
+        raise ServiceError("Only this")  # the block's own refusals pass through unchanged

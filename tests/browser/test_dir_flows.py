@@ -70,11 +70,12 @@ def pdf(path: Path) -> Path:
 
 def attach_proofs(page, tmp_path: Path) -> None:
     """On the edit page: upload and attach a business registration and an EIN letter."""
-    for kind in ("business_registration", "ein_letter"):
+    for kind, label in (("business_registration", "Business registration"), ("ein_letter", "EIN letter")):
         page.locator("#dir-documents select[name=document_type]").select_option(kind)
         page.locator("#dir-documents input[type=file]").set_input_files(str(pdf(tmp_path / f"{kind}.pdf")))
         page.locator("#dir-documents").get_by_role("button", name="Upload and attach").click()
-        expect(page.locator("#dir-documents")).to_contain_text(kind, timeout=15000)
+        # The card lists each by the label of its type (documents.models.DocumentType).
+        expect(page.locator("#dir-documents .list-group")).to_contain_text(label, timeout=15000)
 
 
 def test_onboarding_from_enterprise_to_a_verified_dir(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent, StatusChange
 from portal.dirs import services
 from portal.dirs.forms import DirForm
 from portal.dirs.models import Dir
+from portal.documents.models import Document
 from portal.enterprises.models import Enterprise
+from portal.simulator import models as sim_models
 from portal.sync import services as sync_services
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
@@ -59,7 +65,7 @@ def api_values(**overrides) -> dict:
 
 def test_create_mirrors_the_draft_with_a_timeline_row_and_an_audit_event(connected, enterprise, member_a):
     """A created DIR is mirrored from Telnyx's answer, with its first status change and an audit event."""
-    dir_ = services.dir_create(account=connected, enterprise=enterprise, values=api_values(), user=member_a)
+    dir_ = services.dir_create(enterprise=enterprise, values=api_values(), user=member_a)
     assert dir_.status == Dir.Status.DRAFT
     assert dir_.enterprise == enterprise
     assert StatusChange.objects.filter(dir_id=dir_.pk, to_status="draft", source="user").count() == 1
@@ -81,10 +87,8 @@ def test_each_kind_of_400_names_its_field_and_nothing_is_mirrored(
     connected, enterprise, member_a, overrides, field
 ):
     """Telnyx's refusal maps onto the field its source.pointer names; no local row is written."""
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_create(
-            account=connected, enterprise=enterprise, values=api_values(**overrides), user=member_a
-        )
+    with pytest.raises(ServiceError) as refused:
+        services.dir_create(enterprise=enterprise, values=api_values(**overrides), user=member_a)
     assert field in [f for f, _m in refused.value.errors]
     assert not Dir.objects.exists()
     assert not AuditEvent.objects.filter(verb="dir_created").exists()
@@ -95,17 +99,15 @@ def test_create_on_an_enterprise_without_branded_calling_is_refused(sim, connect
     sim.enterprise()
     sync_services.account_sync(account=connected, full=True)
     enterprise = Enterprise.objects.get()
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_create(account=connected, enterprise=enterprise, values=api_values(), user=member_a)
+    with pytest.raises(ServiceError) as refused:
+        services.dir_create(enterprise=enterprise, values=api_values(), user=member_a)
     assert "Branded Calling" in refused.value.message
     assert not Dir.objects.exists()
 
 
 def test_editing_a_verified_dir_sends_it_back_to_draft(make_dir, connected, member_a):
     dir_, _remote = make_dir("verified")
-    updated = services.dir_update(
-        dir=dir_, account=connected, values={"display_name": "Northwind Care"}, user=member_a
-    )
+    updated = services.dir_update(dir=dir_, values={"display_name": "Northwind Care"}, user=member_a)
     assert updated.status == Dir.Status.DRAFT
     assert updated.display_name == "Northwind Care"
     assert StatusChange.objects.filter(dir_id=dir_.pk, from_status="verified", to_status="draft").count() == 1
@@ -113,8 +115,8 @@ def test_editing_a_verified_dir_sends_it_back_to_draft(make_dir, connected, memb
 
 def test_compose_save_needs_the_back_to_draft_confirmation_for_a_real_change(make_dir, connected, member_a):
     dir_, remote = make_dir("verified")
-    common = {"account": connected, "enterprise": dir_.enterprise, "dir": dir_, "user": member_a}
-    with pytest.raises(services.DirRefused) as refused:
+    common = {"enterprise": dir_.enterprise, "dir": dir_, "user": member_a}
+    with pytest.raises(ServiceError) as refused:
         services.dir_compose_save(
             values=api_values(), changes={"display_name": "Northwind Care"}, confirm_draft=False, confirm_warnings=True,
             **common,
@@ -132,7 +134,7 @@ def test_compose_save_needs_the_back_to_draft_confirmation_for_a_real_change(mak
 
 def test_compose_save_holds_warnings_until_confirmed(connected, enterprise, member_a):
     values = api_values(display_name="Northwind Family Clinic")  # over 15 characters: a warning
-    common = {"account": connected, "enterprise": enterprise, "dir": None, "user": member_a}
+    common = {"enterprise": enterprise, "dir": None, "user": member_a}
     held = services.dir_compose_save(
         values=values, changes=values, confirm_draft=False, confirm_warnings=False, **common
     )
@@ -149,8 +151,8 @@ def test_editing_a_dir_in_review_is_refused_with_telnyx_message(sim, make_dir, c
     """The mirror still says draft; Telnyx's 400 is passed on and nothing changes locally."""
     dir_, remote = make_dir()
     sim.ok("POST", f"/_sim/dir/{remote['id']}/transition", json={"to": "in_review"})
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_update(dir=dir_, account=connected, values={"display_name": "Other"}, user=member_a)
+    with pytest.raises(ServiceError) as refused:
+        services.dir_update(dir=dir_, values={"display_name": "Other"}, user=member_a)
     assert "Cannot update DIR in 'in_review' status" in refused.value.message
     dir_.refresh_from_db()
     assert (dir_.display_name, dir_.status) == ("Northwind Clinic", "draft")
@@ -158,28 +160,28 @@ def test_editing_a_dir_in_review_is_refused_with_telnyx_message(sim, make_dir, c
 
 def test_editing_a_mirrored_in_review_dir_is_explained_without_calling_telnyx(make_dir, connected, member_a):
     dir_, _remote = make_dir("in_review")
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_update(dir=dir_, account=connected, values={"display_name": "Other"}, user=member_a)
+    with pytest.raises(ServiceError) as refused:
+        services.dir_update(dir=dir_, values={"display_name": "Other"}, user=member_a)
     assert "Telnyx is reviewing it" in refused.value.message
 
 
 def test_submit_then_submitting_twice_is_refused(sim, make_dir, connected, member_a):
     dir_, remote = make_dir()
-    submitted = services.dir_submit(dir=dir_, account=connected, user=member_a)
+    submitted = services.dir_submit(dir=dir_, user=member_a)
     assert submitted.status == Dir.Status.SUBMITTED
     assert submitted.submitted_at is not None
     # A stale mirror (still draft) hears it from Telnyx instead.
     Dir.objects.filter(pk=dir_.pk).update(status="draft")
     dir_.refresh_from_db()
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_submit(dir=dir_, account=connected, user=member_a)
-    assert refused.value.status == 400
+    with pytest.raises(ServiceError) as refused:
+        services.dir_submit(dir=dir_, user=member_a)
+    assert refused.value.code == "refused"
     assert Dir.objects.get(pk=dir_.pk).status == "draft"
 
 
 def test_delete_mirrors_delete_requested(make_dir, connected, member_a):
     dir_, _remote = make_dir()
-    deleted = services.dir_delete(dir=dir_, account=connected, user=member_a)
+    deleted = services.dir_delete(dir=dir_, user=member_a)
     assert deleted.status == Dir.Status.DELETE_REQUESTED
     assert (
         StatusChange.objects.filter(dir_id=dir_.pk, to_status="delete_requested", source="user").exists()
@@ -187,8 +189,8 @@ def test_delete_mirrors_delete_requested(make_dir, connected, member_a):
     )
     assert AuditEvent.objects.filter(verb="dir_delete_requested").exists() is True
     # A second delete is refused here, without asking Telnyx again.
-    with pytest.raises(services.DirRefused, match="already requested"):
-        services.dir_delete(dir=deleted, account=connected, user=member_a)
+    with pytest.raises(ServiceError, match="already requested"):
+        services.dir_delete(dir=deleted, user=member_a)
     assert AuditEvent.objects.filter(verb="dir_delete_requested").count() == 1
 
 
@@ -203,8 +205,8 @@ def test_delete_with_attached_numbers_is_refused_with_the_contract_message(
         201,
         json={"phone_numbers": ["+13125550111"], "documents": sim.loa()},
     )
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_delete(dir=dir_, account=connected, user=member_a)
+    with pytest.raises(ServiceError) as refused:
+        services.dir_delete(dir=dir_, user=member_a)
     assert "still attached" in refused.value.message
     assert Dir.objects.get(pk=dir_.pk).status == "verified"
 
@@ -212,48 +214,124 @@ def test_delete_with_attached_numbers_is_refused_with_the_contract_message(
 def test_delete_with_an_open_claim_is_refused_409(sim, make_dir, connected, member_a):
     dir_, remote = make_dir("verified")
     sim.ok("POST", f"/_sim/dir/{remote['id']}/claims", 201, json={})
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_delete(dir=dir_, account=connected, user=member_a)
-    assert refused.value.status == 409
+    with pytest.raises(ServiceError) as refused:
+        services.dir_delete(dir=dir_, user=member_a)
+    assert refused.value.code == "conflict"
     assert "claim" in refused.value.message
 
 
 @pytest.mark.parametrize(
-    ("fault", "words"),
+    ("fault", "message"),
     [
-        ({"kind": "error", "status": 503}, "trouble"),
-        ({"kind": "rate_limit", "retry_after": 7}, "rate-limiting"),
+        (
+            {"kind": "error", "status": 503},
+            "Telnyx is having trouble right now (HTTP 503). "
+            "The change may still have been applied: reload the page in a minute before trying again.",
+        ),
+        (
+            {"kind": "rate_limit", "retry_after": 7},
+            "Telnyx is rate-limiting this account: too many requests (HTTP 429). Try again in 7 seconds.",
+        ),
     ],
 )
 def test_503_and_429_become_a_clear_message_and_nothing_is_mirrored(
-    sim, connected, enterprise, member_a, fault, words
+    sim, connected, enterprise, member_a, fault, message
 ):
     sim.ok("POST", "/_sim/faults", 201, json={**fault, "pattern": "/dir$", "method": "POST"})
-    with pytest.raises(services.DirRefused) as refused:
-        services.dir_create(account=connected, enterprise=enterprise, values=api_values(), user=member_a)
-    assert words in refused.value.message
+    with pytest.raises(ServiceError) as refused:
+        services.dir_create(enterprise=enterprise, values=api_values(), user=member_a)
+    assert refused.value.errors == [(None, message)]
     assert not Dir.objects.exists()
 
 
-def test_document_upload_is_attached_and_listed(make_dir, connected, member_a):
+def test_document_upload_is_attached_recorded_and_listed(make_dir, connected, member_a):
+    """A DIR's supporting document is uploaded once, recorded like an LOA (sha256, type), then attached."""
     dir_, _remote = make_dir()
+    content = b"%PDF-1.4 articles"
     updated = services.dir_document_add(
-        dir=dir_, account=connected, content=b"%PDF-1.4 articles", filename="articles.pdf",
-        document_type="articles_of_incorporation", user=member_a,
+        dir=dir_, file=SimpleUploadedFile("articles.pdf", content), document_type="articles_of_incorporation",
+        user=member_a,
     )  # fmt: skip
-    assert [d["document_type"] for d in updated.documents] == ["articles_of_incorporation"]
+    document = Document.objects.get()
+    assert (document.team, document.kind, document.filename) == (
+        dir_.team,
+        "articles_of_incorporation",
+        "articles.pdf",
+    )
+    assert document.sha256 == hashlib.sha256(content).hexdigest()
+    assert sim_models.Document.objects.get(id=document.remote_id).sha256 == document.sha256
+    assert updated.documents == [
+        {"document_id": document.remote_id, "document_type": "articles_of_incorporation", "description": None}
+    ]
+    assert AuditEvent.objects.filter(verb="document_uploaded", target_id=str(document.pk)).count() == 1
+    assert AuditEvent.objects.filter(verb="dir_document_attached", target_id=str(dir_.pk)).count() == 1
 
 
-@pytest.mark.parametrize(("filename", "size"), [("virus.exe", 10), ("big.pdf", 20 * 1024 * 1024 + 1)])
-def test_documents_are_checked_locally_for_type_and_size(filename, size):
-    with pytest.raises(services.DirRefused) as refused:
-        services.document_check(filename=filename, size=size)
-    assert refused.value.field == "file"
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("virus.exe", b"MZ", "Telnyx accepts PDF, PNG, JPEG, CSV, TXT, JSON, DOC(X) and XLS(X) files."),
+        (
+            "big.pdf",
+            b"%PDF-" + b"0" * (20 * 1024 * 1024),
+            "The file is larger than 20 MB, the Documents API's limit.",
+        ),
+        ("fake.pdf", b"hello", "The file ends in .pdf but is not a PDF."),
+    ],
+)
+def test_documents_are_checked_locally_before_anything_is_sent(
+    make_dir, connected, member_a, monkeypatch, filename, content, message
+):
+    """The Documents API's limits (type, size, a real PDF) are the documents app's, checked before an upload."""
+    from portal import telnyx
+
+    dir_, _remote = make_dir()
+    monkeypatch.setattr(telnyx.TelnyxClient, "document_upload", lambda *a, **k: pytest.fail("sent"))
+    with pytest.raises(ServiceError) as refused:
+        services.dir_document_add(
+            dir=dir_, file=SimpleUploadedFile(filename, content), document_type="business_registration",
+            user=member_a,
+        )  # fmt: skip
+    assert refused.value.errors == [("file", message)]
+    assert not Document.objects.exists()
+
+
+def test_a_refused_attachment_forgets_the_upload(sim, make_dir, connected, member_a):
+    """Telnyx refuses the DIR change: the error is on the file, and the unlinked upload is not kept."""
+    dir_, remote = make_dir()
+    sim.ok("POST", f"/_sim/dir/{remote['id']}/transition", json={"to": "in_review"})
+    with pytest.raises(ServiceError) as refused:
+        services.dir_document_add(
+            dir=dir_, file=SimpleUploadedFile("ein.pdf", b"%PDF-1.4 ein"), document_type="ein_letter",
+            user=member_a,
+        )  # fmt: skip
+    assert refused.value.code == "refused"
+    assert [field for field, _m in refused.value.errors] == ["file"]
+    assert "Cannot update DIR in 'in_review' status" in refused.value.errors[0][1]
+    assert not Document.objects.exists()
+    assert dir_.documents == []
+
+
+def test_a_dir_holds_at_most_20_documents(make_dir, connected, member_a, monkeypatch):
+    """The 21st document is refused before anything is uploaded (documents are append-only)."""
+    from portal import telnyx
+
+    dir_, _remote = make_dir()
+    dir_.data = {
+        **dir_.data,
+        "documents": [{"document_id": f"d{i}", "document_type": "other"} for i in range(20)],
+    }
+    monkeypatch.setattr(telnyx.TelnyxClient, "document_upload", lambda *a, **k: pytest.fail("sent"))
+    with pytest.raises(ServiceError) as refused:
+        services.dir_document_add(
+            dir=dir_, file=SimpleUploadedFile("x.pdf", b"%PDF-1.4"), document_type="other", user=member_a
+        )
+    assert refused.value.errors == [("file", "A DIR holds at most 20 documents.")]
 
 
 def test_call_reasons_check_names_those_needing_manual_vetting(connected):
     result = services.call_reasons_check(
-        account=connected, reasons=["Appointment reminders", "Patient Follow-up"]
+        team=connected.team, reasons=["Appointment reminders", "Patient Follow-up"]
     )
     assert result.requires_manual_vetting is True
     assert result.non_approved_reasons == ("Patient Follow-up",)
@@ -389,7 +467,10 @@ def test_submit_page_without_a_telnyx_account_says_so(sim, make_dir, client_as, 
     dir_.team.telnyx_account.delete()
     response = client_as(member_a).post(reverse("dirs:dir_submit", args=["acme", dir_.pk]))
     assert response.status_code == 200
-    assert "No Telnyx account is connected" in response.text
+    assert (
+        "Connect a Telnyx account first. An admin can add the API key under Team settings › Telnyx account."
+        in response.text
+    )
     assert Dir.objects.get(pk=dir_.pk).status == "draft"
 
 
@@ -458,7 +539,7 @@ def test_document_add_fragment_lists_the_new_document(make_dir, client_as, membe
         headers={"HX-Request": "true"},
     )
     assert 'id="dir-documents"' in response.text
-    assert "ein_letter" in response.text
+    assert "EIN letter (IRS CP 575 / 147C)</strong>" in response.text  # the type's label, not its value
     assert "<html" not in response.text
 
 
@@ -482,10 +563,10 @@ def test_call_reason_catalogue_remembers_a_failure_for_a_minute(sim, connected):
     from django.core.cache import cache
 
     sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "call_reasons"})
-    assert services.call_reason_catalogue(account=connected) == []
+    assert services.call_reason_catalogue(team=connected.team) == []
     sim.ok("DELETE", "/_sim/faults")
     # Telnyx answers again, but for a minute the pages do not wait on it a second time.
-    assert services.call_reason_catalogue(account=connected) == []
+    assert services.call_reason_catalogue(team=connected.team) == []
     cache.clear()  # the minute is up
-    reasons = services.call_reason_catalogue(account=connected)
+    reasons = services.call_reason_catalogue(team=connected.team)
     assert reasons and reasons == sorted(reasons)

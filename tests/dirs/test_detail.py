@@ -48,7 +48,9 @@ def test_detail_page_renders_from_the_mirror(make_dir, sim, client_as, member_a)
     assert 'id="dir-claims"' in html
     assert 'id="dir-comment-form"' in html  # members may reply
     assert "Ada Park" in html and "ada.park@northwind.example" in html
-    assert "IRS EIN letter" in html and "Certificate of formation" in html
+    # Each type by its label in the one vocabulary (documents.models.DocumentType), never its value.
+    assert ">EIN letter (IRS CP 575 / 147C)</td>" in html and "Certificate of formation" in html
+    assert ">Articles of incorporation</td>" in html and ">ein_letter<" not in html
     assert 'id="dir-reasons"' not in html
 
 
@@ -224,7 +226,7 @@ def test_remote_failure_on_comments_says_it_could_not_load(make_dir, sim, client
     response = client_as(member_a).get(url("dir_comments", dir_), **HX)
     assert response.status_code == 200
     assert "Couldn't load the conversation" in response.text
-    assert "503" in response.text
+    assert "Telnyx is having trouble right now (HTTP 503). Try again in a moment." in response.text
     assert f'hx-get="{url("dir_comments", dir_)}"' in response.text  # the retry button
 
 
@@ -238,7 +240,11 @@ def test_rate_limit_on_claims_says_it_could_not_load(make_dir, sim, client_as, m
     )
     response = client_as(member_a).get(url("dir_claims", dir_), **HX)
     assert response.status_code == 200
-    assert "Couldn't load the claims" in response.text and "rate-limiting" in response.text
+    assert "Couldn't load the claims" in response.text
+    assert (
+        "Telnyx is rate-limiting this account: too many requests (HTTP 429). Try again in 1 second."
+        in response.text
+    )
 
 
 # --- claims

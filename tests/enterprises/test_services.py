@@ -50,13 +50,14 @@ def test_create_registers_with_telnyx_mirrors_and_audits(connected, team_a, admi
 
 
 def test_create_refused_with_pointers_mirrors_nothing(connected, team_a, admin_a):
-    """A 422 keeps each entry's source.pointer (nested ones too) and writes nothing locally."""
+    """A 422 keeps each entry's source.pointer as a field path (nested ones too) and writes nothing locally."""
     body = api_body(legal_name="ab")
     body["organization_contact"] = {**body["organization_contact"], "email": "not-an-email"}
-    with pytest.raises(services.EnterpriseRefused) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.enterprise_create(team=team_a, user=admin_a, data=body)
-    pointers = {p.pointer for p in caught.value.problems}
-    assert {"/body/legal_name", "/body/organization_contact/email"} <= pointers
+    assert caught.value.code == "refused"
+    fields = {field for field, _message in caught.value.errors}
+    assert {"legal_name", "organization_contact__email"} <= fields
     assert not Enterprise.objects.exists()
     assert not AuditEvent.objects.filter(verb="enterprise_created").exists()
 
@@ -77,6 +78,9 @@ def test_without_a_telnyx_account_nothing_is_sent(team_a, admin_a):
     with pytest.raises(ServiceError) as caught:
         services.enterprise_create(team=team_a, user=admin_a, data=api_body())
     assert caught.value.code == "no_account"
+    assert caught.value.message == (
+        "Connect a Telnyx account first. An admin can add the API key under Team settings › Telnyx account."
+    )
 
 
 def test_create_rate_limited_says_how_long_to_wait(connected, team_a, admin_a, sim):
@@ -90,7 +94,9 @@ def test_create_rate_limited_says_how_long_to_wait(connected, team_a, admin_a, s
     with pytest.raises(ServiceError) as caught:
         services.enterprise_create(team=team_a, user=admin_a, data=api_body())
     assert caught.value.code == "rate_limited"
-    assert "7 seconds" in caught.value.message
+    assert caught.value.message == (
+        "Telnyx is rate-limiting this account: too many requests (HTTP 429). Try again in 7 seconds."
+    )
     assert not Enterprise.objects.exists()
 
 
@@ -100,7 +106,10 @@ def test_create_503_says_it_may_have_been_applied(connected, team_a, admin_a, si
     with pytest.raises(ServiceError) as caught:
         services.enterprise_create(team=team_a, user=admin_a, data=api_body())
     assert caught.value.code == "unavailable"
-    assert "HTTP 503" in caught.value.message and "may still have been applied" in caught.value.message
+    assert caught.value.message == (
+        "Telnyx is having trouble right now (HTTP 503). "
+        "The change may still have been applied: reload the page in a minute before trying again."
+    )
 
 
 def test_create_timeout_is_a_clear_message(connected, team_a, admin_a, route_through):
@@ -112,7 +121,8 @@ def test_create_timeout_is_a_clear_message(connected, team_a, admin_a, route_thr
     route_through(httpx.MockTransport(timeout))
     with pytest.raises(ServiceError) as caught:
         services.enterprise_create(team=team_a, user=admin_a, data=api_body())
-    assert "timed out" in caught.value.message
+    assert caught.value.code == "unavailable"
+    assert caught.value.message.startswith("Telnyx did not answer in time (the request timed out). ")
 
 
 # --- update -----------------------------------------------------------------------------------
@@ -138,9 +148,10 @@ def test_update_sends_the_full_mutable_set_and_mirrors(enterprise, team_a, admin
 
 def test_update_refused_keeps_the_mirror(enterprise, team_a, admin_a):
     """A 422 on the edit leaves the mirrored enterprise as it was."""
-    with pytest.raises(services.EnterpriseRefused) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.enterprise_update(team=team_a, user=admin_a, enterprise=enterprise, data={"fein": "nope"})
-    assert [p.pointer for p in caught.value.problems] == ["/body/fein"]
+    assert caught.value.code == "refused"
+    assert [field for field, _message in caught.value.errors] == ["fein"]
     enterprise.refresh_from_db()
     assert enterprise.data["fein"] == "12-3456789"
 
@@ -151,6 +162,7 @@ def test_update_of_an_enterprise_gone_remotely(enterprise, team_a, admin_a, sim)
     with pytest.raises(ServiceError) as caught:
         services.enterprise_update(team=team_a, user=admin_a, enterprise=enterprise, data={"website": ""})
     assert caught.value.code == "not_found"
+    assert caught.value.message == "This enterprise no longer exists in Telnyx."
 
 
 # --- delete -----------------------------------------------------------------------------------
@@ -175,8 +187,10 @@ def test_delete_refused_while_a_dir_is_in_review(enterprise, team_a, admin_a, si
     sim.ok("POST", f"/v2/enterprises/{enterprise.remote_id}/branded_calling")
     remote_dir = sim.dir(enterprise.remote_id)
     sim.ok("POST", f"/_sim/dir/{remote_dir['id']}/transition", json={"to": "in_review"})
-    with pytest.raises(services.EnterpriseRefused) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.enterprise_delete(team=team_a, user=admin_a, enterprise=enterprise)
+    assert caught.value.code == "refused"
+    assert caught.value.message.startswith("Telnyx refused this: ")
     assert remote_dir["id"] in caught.value.message and "in review" in caught.value.message
     enterprise.refresh_from_db()
     assert enterprise.removed_at is None
@@ -237,7 +251,8 @@ def test_tos_status_when_telnyx_is_down(connected, team_a, sim):
     sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "terms_of_service"})
     with pytest.raises(ServiceError) as caught:
         services.tos_status_get(team=team_a)
-    assert caught.value.code == "unavailable" and "Try again" in caught.value.message
+    assert caught.value.code == "unavailable"
+    assert caught.value.message == "Telnyx is having trouble right now (HTTP 503). Try again in a moment."
 
 
 def test_activation_needs_the_terms(enterprise, team_a, admin_a):
@@ -276,8 +291,9 @@ def test_activation_refused_outside_the_us(connected, team_a, admin_a):
     body = api_body(country_code="CA")
     enterprise = services.enterprise_create(team=team_a, user=admin_a, data=body)
     services.tos_agree(team=team_a, user=admin_a)
-    with pytest.raises(services.EnterpriseRefused) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.enterprise_activate(team=team_a, user=admin_a, enterprise=enterprise)
+    assert caught.value.code == "refused"
     assert "United States" in caught.value.message
 
 
@@ -285,8 +301,9 @@ def test_activation_refused_without_credit(enterprise, team_a, admin_a, sim):
     """No available credit: 'add funds and retry'."""
     services.tos_agree(team=team_a, user=admin_a)
     sim.ok("PATCH", f"/_sim/accounts/{sim.key}", json={"credit_available": False})
-    with pytest.raises(services.EnterpriseRefused) as caught:
+    with pytest.raises(ServiceError) as caught:
         services.enterprise_activate(team=team_a, user=admin_a, enterprise=enterprise)
+    assert caught.value.code == "refused"
     assert "credit" in caught.value.message
 
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.dirs.models import Dir
 from portal.documents import services as document_services
-from portal.documents.models import Document
+from portal.documents.models import Document, DocumentType
 from portal.numbers.services import add_send
 from portal.sync import services as sync_services
 
@@ -34,7 +34,7 @@ def loa_upload(team, user=None, content: bytes = PDF, name: str = "loa.pdf") -> 
         team=team,
         user=user,
         file=SimpleUploadedFile(name, content, "application/pdf"),
-        kind=Document.Kind.LOA,
+        kind=DocumentType.LETTER_OF_AUTHORIZATION,
     )
 
 

@@ -13,7 +13,7 @@ from portal import telnyx
 from portal.core.exceptions import ServiceError
 from portal.core.models import AuditEvent, StatusChange
 from portal.dirs.models import Dir
-from portal.documents.models import Document
+from portal.documents.models import Document, DocumentType
 from portal.numbers import services
 from portal.numbers.models import AddRequest, Batch, DirNumber
 from portal.simulator import models as sim_models
@@ -95,7 +95,7 @@ def test_submit_sends_supporting_documents_too(verified, posts, team_a, django_c
     from portal.documents import services as document_services
 
     other = document_services.document_upload(
-        team=team_a, user=None, file=SimpleUploadedFile("permit.pdf", PDF), kind=Document.Kind.OTHER
+        team=team_a, user=None, file=SimpleUploadedFile("permit.pdf", PDF), kind=DocumentType.OTHER
     )
     group = submit(verified, numbers(2000, 2), None, django_capture_on_commit_callbacks, documents=[other])
     chunk = AddRequest.objects.get(group=group)
@@ -285,11 +285,13 @@ def test_loa_upload_checks_pdf_and_size_before_sending(verified, team_a, monkeyp
             team=team_a,
             user=None,
             file=SimpleUploadedFile("loa.pdf", b"GIF89a not a pdf"),
-            kind=Document.Kind.LOA,
+            kind=DocumentType.LETTER_OF_AUTHORIZATION,
         )
     big = SimpleUploadedFile("loa.pdf", b"%PDF-" + b"0" * (20 * 1024 * 1024))
     with pytest.raises(ServiceError, match="20 MB"):
-        document_services.document_upload(team=team_a, user=None, file=big, kind=Document.Kind.LOA)
+        document_services.document_upload(
+            team=team_a, user=None, file=big, kind=DocumentType.LETTER_OF_AUTHORIZATION
+        )
     assert called == []
 
 
@@ -446,6 +448,18 @@ def test_inventory_fragment(verified, member_a, client_as):
     assert 'value="+13125552000"' in response.text
     short = client_as(member_a).get(url("number_add_inventory", verified, q="55"), headers=HX)
     assert "picked" not in short.text
+
+
+def test_inventory_fragment_when_telnyx_cannot_be_read(verified, member_a, client_as, sim):
+    """A failed search says why under the search box (the shared wording of a failed read), never a 500."""
+    sim.ok(
+        "POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "^/v2/phone_numbers$"}
+    )
+    response = client_as(member_a).get(url("number_add_inventory", verified, q="555200"), headers=HX)
+    assert response.status_code == 200
+    assert 'id="add-inventory"' in response.text
+    assert "Telnyx is having trouble right now (HTTP 503). Try again in a moment." in response.text
+    assert 'value="+13125552000"' not in response.text
 
 
 def test_a_dir_that_is_not_verified_explains_why(verified, member_a, client_as):

@@ -144,6 +144,7 @@ def test_timeout_before_sending_is_resent(verified, connected, route_through):
 
 
 def test_persistent_5xx_fails_after_bounded_attempts(verified, sim, transport):
+    """Every POST answered 503 and read back as not applied: the chunk fails after ADD_MAX_ATTEMPTS, saying why."""
     sim.ok(
         "POST",
         "/_sim/faults",
@@ -156,7 +157,10 @@ def test_persistent_5xx_fails_after_bounded_attempts(verified, sim, transport):
     assert request.state == AddRequest.State.FAILED
     assert transport.posts() == services.ADD_MAX_ATTEMPTS
     assert remote_batches(verified) == []
-    assert "503" in request.outcome["message"] or request.outcome["message"]
+    assert request.outcome["message"] == (
+        "Telnyx is having trouble right now (HTTP 503). "
+        "Nothing was added after 3 attempts; try these numbers again later."
+    )
 
 
 def test_unreadable_telnyx_leaves_it_uncertain_and_never_resends(verified, sim, transport):

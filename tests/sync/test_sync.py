@@ -16,6 +16,7 @@ from portal.enterprises.models import Enterprise
 from portal.numbers.models import Batch, DirNumber
 from portal.simulator import models as sim_models
 from portal.sync import services
+from portal.sync.models import SyncRun
 from portal.telnyx import ServerError
 
 pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
@@ -237,6 +238,9 @@ def test_sync_telnyx_command_and_scheduled_task(demo, team_a, sim):
     sim.ok("POST", "/_sim/faults", 201, json={"kind": "error", "status": 503, "pattern": "^/v2/"})
     with pytest.raises(CommandError, match="1 account"):
         call_command("sync_telnyx", "--full", stdout=io.StringIO(), stderr=io.StringIO())
+    failed = SyncRun.objects.filter(state=SyncRun.State.FAILED).get()
+    # What the sync card shows: the shared wording of a failed read, never the client's own text.
+    assert failed.error == "Telnyx is having trouble right now (HTTP 503). Try again in a moment."
 
 
 def test_a_number_removed_and_added_again_is_mirrored_as_its_new_attachment(sim, connected):

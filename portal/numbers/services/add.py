@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from portal import telnyx
-from portal.accounts.models import TelnyxAccount
+from portal.accounts.selectors import telnyx_account_require
+from portal.accounts.services import telnyx_account_client
 from portal.core.exceptions import ServiceError
 from portal.core.services import audit_record
 from portal.dirs.models import Dir
@@ -30,13 +31,6 @@ class PreflightFailed(ServiceError):
     def __init__(self, preflight: checks.Preflight) -> None:
         super().__init__(_("Some numbers cannot be added; drop them or fix them first."), field="numbers")
         self.preflight = preflight
-
-
-def _account_for(team_id: int) -> TelnyxAccount:
-    account = TelnyxAccount.objects.filter(team_id=team_id).first()
-    if account is None:
-        raise ServiceError(_("No Telnyx account is connected to this team."))
-    return account
 
 
 def add_refusal(*, dir: Dir) -> str | None:
@@ -89,8 +83,9 @@ def numbers_preflight(*, dir: Dir, raw: list[str]) -> checks.Preflight:
     candidates = [n for n in distinct if checks.locale_problem(n) is None]
     inventory: set[str] | None = set()
     if candidates:
+        account = telnyx_account_require(team=dir.team_id)
         try:
-            with telnyx.get_client(api_key=_account_for(dir.team_id).api_key) as api:
+            with telnyx.get_client(api_key=account.api_key) as api:
                 inventory, _not_found = api.verify_ownership(candidates)
         except telnyx.TelnyxError:
             logger.warning("add: inventory check failed for DIR %s", dir.pk, exc_info=True)
@@ -113,8 +108,7 @@ def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=Non
         raise PreflightFailed(preflight)
     if not preflight.ok:
         raise ServiceError(_("Enter at least one phone number."), field="numbers")
-    refs = [{"document_id": loa.remote_id, "document_type": "letter_of_authorization"}]
-    refs += [{"document_id": d.remote_id, "document_type": d.document_type} for d in documents][:19]
+    refs = [{"document_id": d.remote_id, "document_type": str(d.kind)} for d in (loa, *documents)][:20]
     group = uuid.uuid4()
     with transaction.atomic():
         created = AddRequest.objects.bulk_create(
@@ -198,13 +192,10 @@ def inventory_search(*, team, digits: str) -> list[dict]:
     digits = "".join(ch for ch in digits if ch.isdigit())
     if len(digits) < 3:
         return []
-    try:
-        with telnyx.get_client(api_key=_account_for(team.pk).api_key) as api:
-            found = itertools.islice(api.inventory_iter(digits=digits), INVENTORY_SEARCH_LIMIT)
-            return [
-                {"phone_number": n.get("phone_number"), "status": n.get("status")}
-                for n in found
-                if n.get("status") == "active"
-            ]
-    except telnyx.TelnyxError as exc:
-        raise ServiceError(_("Could not search your Telnyx inventory; try again.")) from exc
+    with telnyx_account_client(team=team, read=True) as api:
+        found = itertools.islice(api.inventory_iter(digits=digits), INVENTORY_SEARCH_LIMIT)
+        return [
+            {"phone_number": n.get("phone_number"), "status": n.get("status")}
+            for n in found
+            if n.get("status") == "active"
+        ]

@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import telnyx
+from portal.accounts.selectors import telnyx_account_require
 from portal.core.exceptions import ServiceError
 from portal.core.leases import LeaseBusy, lease
 from portal.core.models import Lease, StatusChange
 from portal.core.services import audit_record
+from portal.core.telnyx_errors import telnyx_read_error, telnyx_write_error
 from portal.numbers import checks, mirror
 from portal.numbers.models import READDABLE, AddRequest, Batch, DirNumber
-from portal.numbers.services.add import _account_for
 
 logger = logging.getLogger("portal.numbers")
 
@@ -79,7 +80,7 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
     if request is None or not request.is_open:
         return request
     try:
-        account = _account_for(request.team_id)
+        account = telnyx_account_require(team=request.team_id)
     except ServiceError as exc:
         return _add_finish(request, AddRequest.State.FAILED, message=exc.message)
     lease_ = _dir_add_lease(request.dir_id, request_id=request.pk)
@@ -95,7 +96,14 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
             elif _add_settle_locally(request):
                 break
             if request.attempts >= ADD_MAX_ATTEMPTS:
-                _add_finish(request, AddRequest.State.FAILED, message=request.outcome.get("message", ""))
+                # Each attempt was refused unprocessed (429) or read back as not applied: none landed.
+                message = _(
+                    "%(last)s Nothing was added after %(n)s attempts; try these numbers again later."
+                ) % {
+                    "last": request.outcome.get("message", ""),
+                    "n": request.attempts,
+                }
+                _add_finish(request, AddRequest.State.FAILED, message=message.strip())
                 break
             _add_attempt(api, request)
     return request
@@ -160,15 +168,19 @@ def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
     except telnyx.RateLimitError as exc:
         # Refused before it was processed: nothing was written, so it is safe to send again.
         _add_update(
-            request, state=AddRequest.State.PENDING, outcome={**request.outcome, "message": exc.message}
+            request,
+            state=AddRequest.State.PENDING,
+            outcome={**request.outcome, "message": telnyx_write_error(exc).message},
         )
         _add_sleep(min(exc.retry_after or 1.0, 10.0))
     except (telnyx.TransportError, telnyx.ServerError) as exc:
+        # What happened, without advice: the read-back decides whether it landed (see _add_reconcile).
+        message = telnyx_write_error(exc, uncertain="").message
         _add_update(
-            request, state=AddRequest.State.UNCERTAIN, outcome={**request.outcome, "message": str(exc)}
+            request, state=AddRequest.State.UNCERTAIN, outcome={**request.outcome, "message": message}
         )
     except telnyx.TelnyxError as exc:  # 401, 403, 404: not about the numbers, and not settled by retrying
-        _add_finish(request, AddRequest.State.FAILED, message=exc.message)
+        _add_finish(request, AddRequest.State.FAILED, message=telnyx_write_error(exc).message)
     else:
         _add_accept(request, _batch_of(request, rows), state=AddRequest.State.DONE)
 
@@ -364,8 +376,9 @@ def _add_reconcile(api: telnyx.TelnyxClient, request: AddRequest, *, late: bool 
                 found[remote.batch_id] = remote
     except telnyx.TelnyxError as exc:
         # Still unknown: stay uncertain, never resend blind; a later run of the task settles it.
+        message = telnyx_read_error(exc).message
         _add_update(
-            request, state=AddRequest.State.UNCERTAIN, outcome={**request.outcome, "message": str(exc)}
+            request, state=AddRequest.State.UNCERTAIN, outcome={**request.outcome, "message": message}
         )
         raise AddUncertain(request.pk) from exc
     known_before = set(

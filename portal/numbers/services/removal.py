@@ -10,13 +10,15 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal import telnyx
-from portal.accounts.models import TelnyxAccount
+from portal.accounts.selectors import telnyx_account_require
 from portal.core.exceptions import ServiceError
 from portal.core.services import audit_record
+from portal.core.telnyx_errors import telnyx_write_error
 from portal.dirs.models import Dir
-from portal.dirs.services import dir_refresh_request
+from portal.dirs.services import DIR_GONE, dir_refresh_request
 from portal.numbers import mirror
 from portal.numbers.models import NumberRemoval
 
@@ -31,6 +33,10 @@ REMOVE_INLINE_MAX = REMOVE_CHUNK
 REMOVE_CHUNKS_PER_TASK = 10
 # No DELETE takes this long, so a RUNNING removal whose progress clock stopped lost its worker.
 REMOVE_STALE_AFTER = timedelta(minutes=10)
+REMOVAL_UNCERTAIN = gettext_lazy(
+    "The last chunk may or may not have been applied; the DIR is being re-read, then try the remaining "
+    "numbers again."
+)
 
 
 def number_removal_request(*, dir: Dir, phone_numbers: list[str], user, request=None) -> NumberRemoval:
@@ -40,8 +46,7 @@ def number_removal_request(*, dir: Dir, phone_numbers: list[str], user, request=
         raise ServiceError(_("Select at least one number to remove."))
     if dir.status == Dir.Status.DELETE_REQUESTED:
         raise ServiceError(_("This DIR is being deleted; its numbers are removed with it."))
-    if not TelnyxAccount.objects.filter(team_id=dir.team_id).exists():
-        raise ServiceError(_("Connect a Telnyx account first."))
+    telnyx_account_require(team=dir.team_id)  # refused here, before anything is recorded
     removal = NumberRemoval.objects.create(
         dir=dir,
         requested_by=user,
@@ -87,28 +92,6 @@ def _refusals(exc: telnyx.ApiValidationError, chunk: list[str]) -> list[dict] | 
     ]
 
 
-def _failure_message(exc: telnyx.TelnyxError) -> str:
-    if isinstance(exc, telnyx.RateLimitError):
-        return _(
-            "Telnyx is limiting how fast we may call it (429). Try the remaining numbers again in a minute."
-        )
-    if isinstance(exc, telnyx.ServerError):
-        return _(
-            "Telnyx had an error (%(status)s) and stopped the removal. Try the remaining numbers again."
-        ) % {"status": exc.status}
-    if isinstance(exc, telnyx.TransportError):
-        return _(
-            "Telnyx did not answer in time. The last chunk may or may not have been applied; the DIR is "
-            "being re-read, then try the remaining numbers again."
-        )
-    if isinstance(exc, telnyx.AuthenticationError):
-        return _("Telnyx refused the team's API key. An admin can update it under Team settings.")
-    if isinstance(exc, telnyx.NotFoundError):
-        return _("Telnyx no longer knows this DIR.")
-    first = exc.first
-    return (first.detail if first and first.detail else exc.message)[:255]
-
-
 class RemovalAnswerUnreadable(Exception):
     """Telnyx answered a DELETE with something the portal cannot read (after applying it, perhaps)."""
 
@@ -127,8 +110,8 @@ def removal_run(*, removal: NumberRemoval) -> NumberRemoval:
         if not _removal_send(removal, dir_):
             return removal  # handed on to the next task (or ended by the sweep meanwhile)
     except telnyx.TelnyxError as exc:
-        error = _failure_message(exc)
-        if isinstance(exc, telnyx.TransportError):
+        error = telnyx_write_error(exc, not_found=DIR_GONE, uncertain=REMOVAL_UNCERTAIN).message
+        if isinstance(exc, telnyx.TransportError | telnyx.ServerError):
             dir_refresh_request(dir=dir_)  # what the lost answer did, the next read shows
     except ServiceError as exc:
         error = exc.message
@@ -155,9 +138,7 @@ def removal_run(*, removal: NumberRemoval) -> NumberRemoval:
 
 def _removal_send(removal: NumberRemoval, dir_: Dir) -> bool:
     """Send the next chunks of a claimed removal: True once all are sent, False if it goes on elsewhere."""
-    account = TelnyxAccount.objects.filter(team_id=dir_.team_id).first()
-    if account is None:
-        raise ServiceError(_("Connect a Telnyx account first."))
+    account = telnyx_account_require(team=dir_.team_id)
     chunks = [list(c) for c in itertools.batched(removal.phone_numbers, REMOVE_CHUNK)]
     stop = min(len(chunks), removal.chunks_done + REMOVE_CHUNKS_PER_TASK)
     with telnyx.get_client(api_key=account.api_key) as api:

@@ -242,6 +242,7 @@ class Command(BaseCommand):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         from portal.documents import services as document_services
+        from portal.documents.models import DocumentType
         from portal.numbers import checks
         from portal.numbers import services as number_services
         from portal.numbers.models import AddRequest
@@ -266,7 +267,10 @@ class Command(BaseCommand):
             clients.clear()
             started = time.perf_counter()
             loa = document_services.document_upload(
-                team=team, user=None, file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"), kind="loa"
+                team=team,
+                user=None,
+                file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"),
+                kind=DocumentType.LETTER_OF_AUTHORIZATION,
             )
             document_calls = sum(c.calls for c in clients)
             clients.clear()
