@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from portal.accounts import services as account_services
 from portal.accounts.models import Role
 from portal.dirs.models import Dir
-from portal.sync import services
 from portal.numbers.models import Batch
+from portal.sync import services
 from tests.browser.test_numbers_pages import attach
 
 SHOTS = os.environ.get("PORTAL_SHOTS_DIR")  # set it to keep a screenshot of each page
