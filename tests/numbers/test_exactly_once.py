@@ -563,14 +563,33 @@ def test_a_mark_of_a_chunk_settled_meanwhile_is_dropped_and_the_next_one_handed_
     assert not Lease.objects.filter(key__startswith="add:").exists()
 
 
-def test_chunks_of_one_add_do_not_hand_on_when_nobody_waited(verified, sim, transport, monkeypatch):
-    """Without a chunk bouncing off the lease, a finished sender queues nothing (each chunk has its task)."""
+def test_a_sender_goes_on_with_the_dirs_pending_chunks_and_queues_nothing(
+    verified, sim, transport, monkeypatch
+):
+    """Holding the DIR's lease, one task sends the DIR's pending chunks in order, without a queue round trip;
+    nobody bounced, so nothing is handed on (the others' own tasks find them settled)."""
     queued: list = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
-    first = add_request(verified, numbers(2000, 2))
-    add_request(verified, numbers(2010, 2))
-    services.add_request_send(add_request_id=first.pk)
+    chunks = [add_request(verified, numbers(2000 + 10 * i, 2)) for i in range(5)]
+    services.add_request_send(add_request_id=chunks[0].pk)
     assert queued == []
+    assert set(AddRequest.objects.filter(pk__in=[c.pk for c in chunks]).values_list("state", flat=True)) == {
+        AddRequest.State.DONE
+    }
+    sent = [call for call in transport.calls if call[0] == "POST"]
+    assert len(sent) == 5
+    assert services.add_request_send(add_request_id=chunks[3].pk).state == AddRequest.State.DONE  # no resend
+    assert transport.posts() == 5
+
+
+def test_the_sender_stops_going_on_after_its_time_budget(verified, sim, transport, monkeypatch):
+    """ADD_DRAIN_SECONDS bounds one task's run (far below Q_TIMEOUT); the rest keep their own tasks."""
+    monkeypatch.setattr(add_send, "ADD_DRAIN_SECONDS", 0.0)
+    first = add_request(verified, numbers(2000, 2))
+    second = add_request(verified, numbers(2010, 2))
+    services.add_request_send(add_request_id=first.pk)
+    second.refresh_from_db()
+    assert (second.state, transport.posts()) == (AddRequest.State.PENDING, 1)
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "simulator"])

@@ -12,6 +12,7 @@ import httpx
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
+from django.utils.timezone import now as timezone_now
 
 from portal import telnyx
 from portal.accounts.models import Team, TelnyxAccount
@@ -45,6 +46,13 @@ class Command(BaseCommand):
         sync.add_argument("--dirs", type=int, default=10)
         add = sub.add_parser("add", help="Pre-flight and add N numbers to one verified DIR, in chunks of 15.")
         add.add_argument("--numbers", type=int, default=1000)
+        add.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="send through a real `qcluster` with this many workers and the simulator as its own "
+            "server, as scripts/run does (0: only the in-process, one-after-another run)",
+        )
         pages = sub.add_parser(
             "pages",
             help="Time the numbers and batch pages on 1k/10k/100k numbers next to the admin changelist.",
@@ -62,6 +70,8 @@ class Command(BaseCommand):
             self._sync(numbers=options["numbers"], dirs=options["dirs"])
         if what == "add":
             self._add(numbers=options["numbers"])
+            if options["workers"]:
+                self._add_queued(numbers=options["numbers"], workers=options["workers"])
         elif what == "pages":
             self._pages(sizes=options["sizes"], repeat=options["repeat"], keep=options["keep"])
 
@@ -312,12 +322,127 @@ class Command(BaseCommand):
             f"end to end (upload, check, submit, {len(queued)} sends): {wall:.2f} s; chunks {states}"
         )
 
+    def _add_queued(self, *, numbers: int, workers: int) -> None:
+        """The same add through the real path: the simulator as its own server, chunks queued to a real
+        `qcluster` with `workers` workers; then, on a second DIR of the same server, the chunks sent one
+        after another in this process. Prints the time to the last chunk settled for both."""
+        import os
+        import signal
+        import socket
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.db.models import Max
+        from django_q.models import Task
+
+        from portal.documents import services as document_services
+        from portal.documents.models import DocumentType
+        from portal.numbers import services as number_services
+        from portal.numbers.models import AddRequest
+
+        root = Path(__file__).resolve().parents[4]
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = f"http://127.0.0.1:{port}"
+        call_command("migrate", database="simulator", verbosity=0)
+        started_processes: list[subprocess.Popen] = []
+
+        def start(*args: str, **env: str) -> subprocess.Popen:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", *args], cwd=root, env={**os.environ, **env},
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+            started_processes.append(process)
+            return process
+
+        try:
+            start("runsimulator", "--port", str(port), "--no-autopilot")
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"{server}/v2/dir", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            queued_numbers = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
+            inline_numbers = [f"+1773{7000000 + i:07d}" for i in range(numbers)]
+            key = self._add_seed_simulator(
+                httpx.HTTPTransport(), queued_numbers + inline_numbers, base_url=server, dirs=2
+            )
+            team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-q-{key[-10:].lower()}")
+            account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
+            with telnyx.client_route(base_url=f"{server}/v2"):
+                services.account_sync(account=account, full=True)
+                queued_dir, inline_dir = team.dirs.order_by("display_name")
+                loa = document_services.document_upload(
+                    team=team, user=None, file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"),
+                    kind=DocumentType.LETTER_OF_AUTHORIZATION,
+                )  # fmt: skip
+                start("qcluster", TELNYX_API_BASE_URL=f"{server}/v2", Q_WORKERS=str(workers))
+                time.sleep(3)  # the cluster's workers start before the first chunk is queued
+                submitted = timezone_now()
+                began = time.perf_counter()
+                group = number_services.add_submit(dir=queued_dir, user=None, raw=queued_numbers, loa=loa)
+                chunks = AddRequest.objects.filter(group=group)
+                deadline = time.monotonic() + 1800
+                while chunks.filter(state__in=AddRequest.OPEN).exists() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                polled = time.perf_counter() - began
+                last = chunks.aggregate(last=Max("finished_at"))["last"]
+                queued_wall = (last - submitted).total_seconds() if last else polled
+                queued_states = sorted(set(chunks.values_list("state", flat=True)))
+                tasks = Task.objects.filter(
+                    func="portal.numbers.tasks.send_add_request", started__gte=submitted
+                )
+                bounces = sum(
+                    1 for result in tasks.values_list("result", flat=True) if str(result).startswith("busy")
+                )
+                sends = tasks.count()
+                # The same add, sent one chunk after another in this process, to the same server.
+                ids: list[int] = []
+                began = time.perf_counter()
+                group = number_services.add_submit(
+                    dir=inline_dir, user=None, raw=inline_numbers, loa=loa, enqueue=ids.extend
+                )
+                for pk in ids:
+                    number_services.add_request_send(add_request_id=pk)
+                inline_wall = time.perf_counter() - began
+                inline_states = sorted(
+                    set(AddRequest.objects.filter(group=group).values_list("state", flat=True))
+                )
+        finally:
+            for process in started_processes:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                    process.wait(timeout=30)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    os.killpg(process.pid, signal.SIGKILL)
+        chunk_count = math.ceil(numbers / 15)
+        self.stdout.write(f"add of {numbers:,} numbers ({chunk_count} chunks), simulator as its own server:")
+        self.stdout.write(f"{'path':<40} {'to last chunk s':>15}  chunks")
+        self.stdout.write(
+            f"{f'queued, qcluster with {workers} workers':<40} {queued_wall:>15.2f}  {queued_states}"
+        )
+        self.stdout.write(f"{'one after another, in this process':<40} {inline_wall:>15.2f}  {inline_states}")
+        self.stdout.write(
+            f"send tasks recorded: {sends} ({bounces} bounced off the DIR's busy sender and were handed on; "
+            "django-q keeps the last 250 results); "
+            f"queued / one-after-another: {queued_wall / max(inline_wall, 1e-9):.2f}x"
+        )
+
     @staticmethod
-    def _add_seed_simulator(transport, wanted: list[str]) -> str:
-        """A simulator account with the numbers in inventory and one verified DIR; returns its key."""
+    def _add_seed_simulator(
+        transport, wanted: list[str], *, base_url: str = "http://simulator.local", dirs: int = 1
+    ) -> str:
+        """A simulator account with the numbers in inventory and `dirs` verified DIRs; returns its key."""
         import uuid
 
-        with httpx.Client(transport=transport, base_url="http://simulator.local") as sim:
+        with httpx.Client(transport=transport, base_url=base_url, timeout=30) as sim:
             key = sim.post("/_sim/accounts", json={"name": "Add benchmark"}).json()["data"]["api_key"]
             sim.headers["Authorization"] = f"Bearer {key}"
             for start in range(0, len(wanted), 500):
@@ -343,15 +468,17 @@ class Command(BaseCommand):
             enterprise.raise_for_status()
             enterprise_id = enterprise.json()["data"]["id"]
             sim.post(f"/v2/enterprises/{enterprise_id}/branded_calling").raise_for_status()
-            dir_ = sim.post(
-                f"/v2/enterprises/{enterprise_id}/dir",
-                json={
-                    "display_name": "Bench Clinic", "authorizer_name": "Ada Park",
-                    "authorizer_email": "ada.park@bench.example", "call_reasons": ["Appointment reminders"],
-                    "certify_brand_is_accurate": True, "certify_no_shaft_content": True, "certify_ip_ownership": True,
-                },
-            )  # fmt: skip
-            dir_.raise_for_status()
-            dir_id = dir_.json()["data"]["id"]
-            sim.post(f"/_sim/dir/{dir_id}/transition", json={"to": "verified"}).raise_for_status()
+            for index in range(dirs):
+                dir_ = sim.post(
+                    f"/v2/enterprises/{enterprise_id}/dir",
+                    json={
+                        "display_name": f"Bench Clinic {index + 1}" if index else "Bench Clinic",
+                        "authorizer_name": "Ada Park", "authorizer_email": "ada.park@bench.example",
+                        "call_reasons": ["Appointment reminders"], "certify_brand_is_accurate": True,
+                        "certify_no_shaft_content": True, "certify_ip_ownership": True,
+                    },
+                )  # fmt: skip
+                dir_.raise_for_status()
+                dir_id = dir_.json()["data"]["id"]
+                sim.post(f"/_sim/dir/{dir_id}/transition", json={"to": "verified"}).raise_for_status()
         return key
