@@ -40,6 +40,8 @@ def send_add_request(add_request_id: int) -> str:
         return "busy: another add to this DIR is still being sent; settled later"
     except services.AddUncertain:
         return "uncertain: Telnyx could not be read; settled later"
+    except services.AddRateLimited:
+        return "rate-limited: Telnyx keeps answering 429; left pending, queued again by the sweep"
     except services.AddSuperseded:
         return "superseded: another worker moved this chunk on meanwhile"
     return request.state if request is not None else "gone"

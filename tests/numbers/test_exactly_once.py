@@ -143,6 +143,39 @@ def test_timeout_before_sending_is_resent(verified, connected, route_through):
     assert len(remote_batches(verified)) == 1
 
 
+def test_a_429_is_sent_again_after_retry_after_without_spending_an_attempt(
+    verified, sim, transport, monkeypatch
+):
+    """Three 429s in a row (Telnyx wrote nothing): the chunk is sent again after each Retry-After and
+    lands; it is not failed after ADD_MAX_ATTEMPTS, and its attempts count only the POST that landed."""
+    waits: list[float] = []
+    monkeypatch.setattr(add_send, "_add_sleep", waits.append)
+    fault(sim, kind="rate_limit", retry_after=2, count=3)
+    request = add_request(verified, numbers(2000, 2))
+    services.add_request_send(add_request_id=request.pk)
+    request.refresh_from_db()
+    assert request.state == AddRequest.State.DONE
+    assert (request.attempts, transport.posts()) == (1, 4)
+    assert waits == [2.0, 2.0, 2.0]
+    assert len(remote_batches(verified)) == 1
+
+
+def test_a_chunk_telnyx_keeps_rate_limiting_stays_pending_for_the_sweep(
+    verified, sim, transport, monkeypatch
+):
+    """Past ADD_MAX_RATE_LIMITED 429s the task lets the chunk be: pending, saying why, never failed."""
+    from portal.numbers import tasks
+
+    monkeypatch.setattr(add_send, "ADD_MAX_RATE_LIMITED", 4)
+    fault(sim, kind="rate_limit", retry_after=1, count=50)
+    request = add_request(verified, numbers(2000, 2))
+    assert tasks.send_add_request(request.pk).startswith("rate-limited")
+    request.refresh_from_db()
+    assert (request.state, request.attempts, transport.posts()) == (AddRequest.State.PENDING, 0, 4)
+    assert "HTTP 429" in request.outcome["message"]
+    assert remote_batches(verified) == []
+
+
 def test_persistent_5xx_fails_after_bounded_attempts(verified, sim, transport):
     """Every POST answered 503 and read back as not applied: the chunk fails after ADD_MAX_ATTEMPTS, saying why."""
     sim.ok(

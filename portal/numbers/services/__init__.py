@@ -15,6 +15,7 @@ from portal.numbers.services.add import (
 )
 from portal.numbers.services.add_send import (
     ADD_MAX_ATTEMPTS,
+    AddRateLimited,
     AddSuperseded,
     AddUncertain,
     add_request_send,
@@ -33,6 +34,7 @@ __all__ = [
     "INVENTORY_SEARCH_LIMIT",
     "REMOVE_CHUNK",
     "REMOVE_INLINE_MAX",
+    "AddRateLimited",
     "AddSuperseded",
     "AddUncertain",
     "PreflightFailed",

@@ -27,6 +27,10 @@ ADD_MAX_ATTEMPTS = 3  # POSTs per chunk, counting the ones a reconcile proved we
 ADD_LEASE_SECONDS = 120
 ADD_READBACK_DELAY = 2.0  # seconds after a lost answer before reading back: Telnyx may still be writing
 ADD_CLOCK_SKEW = timedelta(seconds=60)  # Telnyx's clock against ours, when matching a batch to a send
+# 429s in a row one task waits out for a chunk (each after Retry-After, at most ADD_MAX_RETRY_AFTER s);
+# then the chunk stays pending and the sweep queues it again. A 429 never spends an attempt.
+ADD_MAX_RATE_LIMITED = 10
+ADD_MAX_RETRY_AFTER = 10.0
 # How long one task goes on sending the DIR's next pending chunks before handing on (far below Q_TIMEOUT).
 ADD_DRAIN_SECONDS = 60.0
 _add_sleep = time.sleep  # module-level so tests can make waits instant
@@ -99,7 +103,7 @@ def add_request_send(*, add_request_id: int) -> AddRequest | None:
                 break
             try:
                 _add_send_open(api, following, renew)
-            except (AddUncertain, AddSuperseded):
+            except (AddUncertain, AddSuperseded, AddRateLimited):
                 break  # that chunk is settled later, by its own task or the sweep
     return request
 
@@ -126,7 +130,7 @@ def _add_send_open(api: telnyx.TelnyxClient, request: AddRequest, renew) -> None
         elif _add_settle_locally(request):
             break
         if request.attempts >= ADD_MAX_ATTEMPTS:
-            # Each attempt was refused unprocessed (429) or read back as not applied: none landed.
+            # Each attempt failed and was read back as not applied (a 429 spends none): none landed.
             message = _("%(last)s Nothing was added after %(n)s attempts; try these numbers again later.") % {
                 "last": request.outcome.get("message", ""),
                 "n": request.attempts,
@@ -193,13 +197,19 @@ def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
                 return
         _add_finish(request, AddRequest.State.REFUSED, message=exc.message, errors=errors)
     except telnyx.RateLimitError as exc:
-        # Refused before it was processed: nothing was written, so it is safe to send again.
+        # Refused before it was processed: nothing was written, so it is sent again after Retry-After
+        # without spending one of its attempts ("later", not "no"). Past a bound this task lets the
+        # chunk be (still pending, its text says why) and the sweep queues it again.
+        limited = int(request.outcome.get("rate_limited") or 0) + 1
         _add_update(
             request,
             state=AddRequest.State.PENDING,
-            outcome={**request.outcome, "message": telnyx_write_error(exc).message},
+            attempts=request.attempts - 1,
+            outcome={**request.outcome, "message": telnyx_write_error(exc).message, "rate_limited": limited},
         )
-        _add_sleep(min(exc.retry_after or 1.0, 10.0))
+        if limited % ADD_MAX_RATE_LIMITED == 0:
+            raise AddRateLimited(request.pk) from exc
+        _add_sleep(min(exc.retry_after or 1.0, ADD_MAX_RETRY_AFTER))
     except (telnyx.TransportError, telnyx.ServerError) as exc:
         # What happened, without advice: the read-back decides whether it landed (see _add_reconcile).
         message = telnyx_write_error(exc, uncertain="").message
@@ -470,6 +480,10 @@ def _mirror_batch(request: AddRequest, remote: telnyx.schemas.Batch) -> None:
             dir=request.dir, remotes=remote.phone_numbers, batches={remote.batch_id: rows[remote.batch_id].pk},
             source=StatusChange.Source.USER, at=at,
         )  # fmt: skip
+
+
+class AddRateLimited(Exception):
+    """Telnyx kept answering 429 for a chunk; it stays pending and is queued again by the sweep."""
 
 
 class AddUncertain(Exception):
