@@ -387,11 +387,10 @@ def number_add_submit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
 def number_add_progress(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     """The progress card alone; it polls itself every 2 s while a chunk is still open."""
     dir_ = _add_dir(request, dir_pk)
-    context = {
-        "dir": dir_,
-        "can_act": request.team_access.can_write,
-        **_add_progress(dir_, _group(request.GET.get("group"))),
-    }
+    progress = _add_progress(dir_, _group(request.GET.get("group")))
+    if progress["group"] is None:  # no such add of this DIR (a stale or hand-made address): nothing polls
+        return render(request, f"{NUMBER_ADD}#add-progress-none", {"dir": dir_})
+    context = {"dir": dir_, "can_act": request.team_access.can_write, **progress}
     return render(request, f"{NUMBER_ADD}#add-progress", context)
 
 

@@ -342,7 +342,8 @@ def test_check_reads_a_csv_and_picked_numbers(verified, member_a, client_as):
     response = client_as(member_a).post(
         url("number_add_check", verified), {"numbers": "", "csv": csv, "picked": ["+13125552002"]}, headers=HX
     )
-    assert "3 numbers can be added" in response.text
+    assert "3 numbers can be added, in 1 batch." in response.text  # never "in 1 batches"
+    assert "1 batches" not in response.text
     assert "+13125552001" in response.text
 
 
@@ -500,3 +501,19 @@ def test_other_teams_get_404(verified, admin_b, client_as, name):
         else client.post(url(name, verified))
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?group=", "?group=not-a-uuid", "?group=6f1c2b1e-0000-4000-8000-000000000000"]
+)
+def test_progress_of_no_known_add_is_an_empty_card_for_every_role(
+    verified, client_as, viewer_a, member_a, support_agent, query
+):
+    """A progress address without a group, or with another DIR's or a made-up one, is never a 500."""
+    url = reverse("numbers:number_add_progress", args=[verified.dir.team.slug, verified.dir.pk]) + query
+    for user in (viewer_a, member_a, support_agent):
+        response = client_as(user).get(url, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        assert 'id="add-progress"' in response.text
+        assert "hx-trigger" not in response.text  # nothing to poll
+        assert "There is no add of these numbers to show here." in response.text
