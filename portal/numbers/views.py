@@ -20,6 +20,7 @@ from portal.accounts.permissions import team_view
 from portal.core.exceptions import ServiceError
 from portal.core.forms import form_add_service_error
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
+from portal.core.spreadsheet import cell_text_safe
 from portal.dirs import guidance
 from portal.dirs import selectors as dir_selectors
 from portal.dirs import services as dir_services
@@ -103,10 +104,11 @@ def _export_lines(rows):
         if isinstance(reason, str):  # a JSON value read through values_list on some backends
             reason = json.loads(reason)
         reason = reason or {}
+        # The number and our own dates stay as they are; text that came from Telnyx is made formula-safe.
         yield writer.writerow([
-            number, status, batch or "", submitted.isoformat() if submitted else "",
-            verified.isoformat() if verified else "", reason.get("code", ""), reason.get("title", ""),
-            reason.get("detail", ""), remote_id,
+            number, cell_text_safe(status), cell_text_safe(batch), submitted.isoformat() if submitted else "",
+            verified.isoformat() if verified else "", cell_text_safe(reason.get("code")),
+            cell_text_safe(reason.get("title")), cell_text_safe(reason.get("detail")), cell_text_safe(remote_id),
         ])  # fmt: skip
 
 

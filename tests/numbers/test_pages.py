@@ -269,6 +269,25 @@ def test_csv_export_of_a_search(client_as, member_a, filled):
     assert [r[0] for r in rows[1:]] == ["+13120000029"]
 
 
+def test_csv_export_neutralises_formulas_in_text_but_keeps_numbers(client_as, viewer_a, filled):
+    """A reason text starting with = + - @ opens as text in a spreadsheet; +1… stays a number."""
+    DirNumber.objects.filter(phone_number="+13120000000").update(
+        rejection_reason={
+            "code": "-x",
+            "title": '=HYPERLINK("http://evil")',
+            "detail": "@SUM(A1)",
+            "message": "",
+        }
+    )
+    response = client_as(viewer_a).get(url("number_export", filled), {"status": "unsuccessful"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    row = next(r for r in rows if r[0] == "+13120000000")
+    assert row[0] == "+13120000000"
+    assert row[5:8] == ["'-x", '\'=HYPERLINK("http://evil")', "'@SUM(A1)"]
+    other = next(r for r in rows if r[0] == "+13120000007")
+    assert other[5:7] == ["number_not_in_service", "Number not in service"]  # ordinary text untouched
+
+
 # --- batches
 
 
