@@ -206,6 +206,9 @@ LOGOUT_REDIRECT_URL = "accounts:sign_in"
 # Failed sign-ins allowed per e-mail address (and, times four, per IP) within the window.
 LOGIN_THROTTLE_LIMIT = env_int("LOGIN_THROTTLE_LIMIT", 5)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+# Password-reset mails per address (and 5× that per IP) in the window; past it, none is sent (silently).
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 3600)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 INVITATION_DAILY_LIMIT = env_int("INVITATION_DAILY_LIMIT", 50)  # per team, against abuse as a mailer
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +34,19 @@ class ResetRequestForm(PasswordResetForm):
     email = forms.EmailField(
         label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+    def save(self, *, request=None, **kwargs) -> None:
+        """Mail the link unless the address (or IP) asked too often; the link is built from
+        PORTAL_PUBLIC_URL, never from the request's Host header (which the sender controls)."""
+        from portal.accounts import services
+
+        email = self.cleaned_data["email"]
+        if not services.password_reset_allowed(email=email, request=request):
+            return  # the page reads the same either way: nothing to learn from it
+        services.password_reset_requested(email=email, request=request)
+        public = urlsplit(settings.PORTAL_PUBLIC_URL)
+        kwargs.update(domain_override=public.netloc, use_https=public.scheme == "https")
+        super().save(request=request, **kwargs)
 
 
 class ResetPasswordForm(SetPasswordForm):

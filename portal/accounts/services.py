@@ -66,6 +66,24 @@ def login_lockout_remaining(*, email: str, ip: str | None) -> int:
     return remaining
 
 
+def password_reset_allowed(*, email: str, request) -> bool:
+    """Whether a reset mail may go to this address now (per address, and per IP with a looser limit)."""
+    limit = settings.PASSWORD_RESET_LIMIT
+    since = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_WINDOW)
+    recent = AuditEvent.objects.filter(verb=AuditEvent.Verb.PASSWORD_RESET_REQUESTED, at__gte=since)
+    if recent.filter(actor_email=normalize_email(email)).count() >= limit:
+        return False
+    ip = client_ip(request)
+    return not (ip and recent.filter(ip_address=ip).count() >= limit * 5)
+
+
+def password_reset_requested(*, email: str, request) -> None:
+    """Record a reset request (whether or not the address has an account): the throttle counts these."""
+    audit_record(
+        verb=AuditEvent.Verb.PASSWORD_RESET_REQUESTED, actor_email=normalize_email(email), request=request
+    )
+
+
 def login_failed(*, email: str, request) -> None:
     """Record a failed sign-in (unless it was refused by the throttle itself) and audit it."""
     email = normalize_email(email)[:254]

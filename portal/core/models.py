@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
         SIGN_OUT = "sign_out", _("Signed out")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         PASSWORD_RESET = "password_reset", _("Password reset")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
         TEAM_CREATED = "team_created", _("Team created")
         INVITATION_SENT = "invitation_sent", _("Invitation sent")
         INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")

@@ -129,6 +129,40 @@ def test_password_reset_for_unknown_address_reveals_nothing(client, db, mailoutb
     assert mailoutbox == []
 
 
+def test_password_reset_link_is_built_from_the_public_url_not_the_host_header(
+    client, admin_a, mailoutbox, settings
+):
+    """A sender who sets Host (or X-Forwarded-Host) must not get a link to their own site mailed out."""
+    settings.PORTAL_PUBLIC_URL = "https://portal.example"
+    client.post(reverse("accounts:password_reset"), {"email": admin_a.email}, HTTP_HOST="localhost")
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
+    assert link.startswith("https://portal.example/password-reset/")
+    assert "localhost" not in mailoutbox[0].body
+
+
+@override_settings(PASSWORD_RESET_LIMIT=2)
+def test_password_reset_mails_are_throttled_per_address_and_the_page_says_the_same(
+    client, admin_a, mailoutbox
+):
+    """Past the limit no mail goes (the inbox is not flooded); the answer is the same, so nothing leaks."""
+    for _ in range(4):
+        response = client.post(reverse("accounts:password_reset"), {"email": admin_a.email.upper()})
+        assert response["Location"] == reverse("accounts:password_reset_done")
+    assert len(mailoutbox) == 2
+    assert AuditEvent.objects.filter(verb="password_reset_requested", actor_email=admin_a.email).count() == 2
+
+
+@override_settings(PASSWORD_RESET_LIMIT=1)
+def test_password_reset_requests_are_throttled_per_ip_across_addresses(client, db, mailoutbox):
+    """One IP asking for many addresses (known or not) is stopped after 5× the per-address limit."""
+    from tests.conftest import make_user
+
+    users = [make_user(f"user{i}@acme.test") for i in range(7)]
+    for user in users:
+        client.post(reverse("accounts:password_reset"), {"email": user.email}, REMOTE_ADDR="198.51.100.7")
+    assert len(mailoutbox) == 5
+
+
 @override_settings(LOGIN_THROTTLE_LIMIT=3)
 def test_look_alike_letters_share_the_lock_or_miss_the_account(client, admin_a):
     """A case-insensitive database lookup would let ſ or ı reach the account under a fresh throttle key.
