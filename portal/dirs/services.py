@@ -88,7 +88,10 @@ def dirs_apply_remote(
 LOGO_SIZE = (256, 256)
 LOGO_MAX_INPUT = 5 * 1024 * 1024  # what we accept from the browser
 LOGO_MAX_OUTPUT = 1024 * 1024  # what Telnyx accepts (CONTRACT.md §5.3)
-LOGO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+# Refused from the header, before decoding: a 52 KB PNG can hold 6300×6300 pixels (~310 MB decoded).
+# 4096×4096 is far more than a 256×256 logo needs, and decodes in ~64 MB.
+LOGO_MAX_SIDE = 4096
+LOGO_MAX_PIXELS = LOGO_MAX_SIDE * LOGO_MAX_SIDE
 LOGO_FORMATS = {"PNG", "JPEG", "BMP"}
 
 DOCUMENTS_PER_DIR = 20
@@ -385,9 +388,14 @@ def logo_convert(data: bytes) -> bytes:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in LOGO_FORMATS:
                 raise ServiceError(_("Upload a PNG, JPEG or BMP image."), field="logo_file")
-            if image.width * image.height > LOGO_MAX_PIXELS:
+            if max(image.size) > LOGO_MAX_SIDE or image.width * image.height > LOGO_MAX_PIXELS:
                 raise ServiceError(
-                    _("The image has too many pixels; export a smaller one."), field="logo_file"
+                    _(
+                        "The image is %(width)s×%(height)s pixels; export one of at most %(max)s pixels a side "
+                        "(256×256 is what callers see)."
+                    )
+                    % {"width": image.width, "height": image.height, "max": LOGO_MAX_SIDE},
+                    field="logo_file",
                 )
             image.load()
             image = ImageOps.exif_transpose(image)

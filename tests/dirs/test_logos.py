@@ -52,6 +52,17 @@ def test_a_small_logo_is_scaled_up_to_fit():
     assert image.convert("RGB").getpixel((2, 2))[0] > 180  # the red reaches the edges
 
 
+def test_a_small_file_of_too_many_pixels_is_refused_from_its_header():
+    """A 6300×6300 PNG compresses to kilobytes but would decode to ~310 MB: refused before decoding."""
+    buffer = io.BytesIO()
+    Image.new("1", (6300, 6300)).save(buffer, "PNG")
+    assert len(buffer.getvalue()) < 100_000
+    with pytest.raises(ServiceError) as caught:
+        services.logo_convert(buffer.getvalue())
+    assert caught.value.field == "logo_file"
+    assert "6300×6300 pixels" in caught.value.message and "at most 4096 pixels a side" in caught.value.message
+
+
 def test_a_20_mb_upload_is_refused():
     with pytest.raises(ServiceError) as refused:
         services.logo_convert(b"\x89PNG" + b"0" * (20 * 1024 * 1024))
