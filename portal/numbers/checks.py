@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +48,8 @@ REMOTE_CATEGORIES: dict[str, str] = {
 
 _SEPARATORS = re.compile(r"[,;\t\r\n]+")
 _PUNCTUATION = str.maketrans("", "", " ()-./\u00a0")
+# The fullwidth plus and separators a phone number may be typed with (CJK input methods).
+_FULLWIDTH_PUNCTUATION = str.maketrans("＋（）－．／\u3000", "+()-./ ")
 _HEADER_WORDS = ("phone", "number", "tel", "did", "e164", "msisdn", "tn")
 
 
@@ -65,9 +69,17 @@ def tokens(text: str) -> list[str]:
     return found
 
 
+def _ascii(text: str) -> str:
+    """Fullwidth forms (＋１３１２…) and any script's decimal digits (٣١٢…) as ASCII, as libphonenumber reads them."""
+    if text.isascii():
+        return text
+    text = text.translate(_FULLWIDTH_PUNCTUATION)
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
+
+
 def normalize(raw: str) -> str | None:
     """+E.164 for a US-style input (10 digits → +1…, 11 starting with 1 → +…), or None if not a number."""
-    value = raw.strip().translate(_PUNCTUATION)
+    value = _ascii(raw.strip()).translate(_PUNCTUATION)
     plus = value.startswith("+")
     digits = value[1:] if plus else value
     if not digits.isdigit() or not digits.isascii():
@@ -213,9 +225,14 @@ def _looks_like_number(cell: str) -> bool:
 
 
 def csv_numbers(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[str]:
-    """The phone column of a CSV read line by line (any size): a header names it, else the first column of digits."""
-    lines = codecs.iterdecode(_lines(stream), "utf-8-sig", errors="replace")
-    reader = csv.reader(lines)
+    """The phone column of a CSV read line by line (any size): a header names it, else the first column of digits.
+
+    UTF-8 (with or without BOM), UTF-16 (what spreadsheet programs save as "Unicode text") and
+    Windows Latin-1 are read; commas, semicolons or tabs separate the columns.
+    """
+    lines = _text_lines(stream)
+    first = next(lines, "")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
     column: int | None = None
     found: list[str] = []
     for row in _rows(reader):
@@ -233,6 +250,46 @@ def csv_numbers(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[st
             if len(found) > limit:
                 raise TooManyNumbers(limit)
     return found
+
+
+def _delimiter(line: str) -> str:
+    """The column separator of the first line: a comma, unless only semicolons or tabs are there."""
+    for candidate in (",", "\t", ";"):
+        if candidate in line:
+            return candidate
+    return ","
+
+
+def _encoding(head: bytes) -> str:
+    """The file's encoding from its first bytes: a BOM, NUL bytes between characters, or valid UTF-8."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if sample and sample.count(b"\x00") * 4 > len(sample):  # UTF-16 without a BOM
+        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample)  # a cut-off last character is fine
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def _text_lines(stream: Iterable[bytes]) -> Iterator[str]:
+    """The upload's chunks decoded (see _encoding) and re-split into lines (chunks do not end on line breaks)."""
+    chunks = iter(stream)
+    head = next(chunks, b"")
+    decoder = codecs.getincrementaldecoder(_encoding(head))(errors="replace")
+    rest = ""
+    for chunk in itertools.chain([head], chunks):
+        rest += decoder.decode(chunk)
+        *complete, rest = rest.split("\n")
+        for line in complete:
+            yield line + "\n"
+        if len(rest) > MAX_LINE:
+            raise NotACsv(MAX_LINE)
+    rest += decoder.decode(b"", final=True)
+    if rest:
+        yield rest
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
@@ -253,17 +310,3 @@ def _phone_column(cells: list[str]) -> int | None:
         if _looks_like_number(cell):
             return i
     return None
-
-
-def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
-    """Re-split uploaded chunks into lines (Django's file chunks do not end on line breaks)."""
-    rest = b""
-    for chunk in stream:
-        rest += chunk
-        *complete, rest = rest.split(b"\n")
-        for line in complete:
-            yield line + b"\n"
-        if len(rest) > MAX_LINE:
-            raise NotACsv(MAX_LINE)
-    if rest:
-        yield rest

@@ -347,6 +347,18 @@ def test_check_reads_a_csv_and_picked_numbers(verified, member_a, client_as):
     assert "+13125552001" in response.text
 
 
+def test_check_reads_a_utf16_csv_and_arabic_indic_digits(verified, member_a, client_as):
+    """A spreadsheet's "Unicode text" file and digits of another script go through the page, not refused."""
+    body = "Name\tPhone\r\nZoë\t(312) 555-2000\r\n".encode("utf-16")
+    csv = SimpleUploadedFile("numbers.txt", body, "text/plain")
+    response = client_as(member_a).post(
+        url("number_add_check", verified), {"numbers": "٣١٢٥٥٥٢٠٠١", "csv": csv}, headers=HX
+    )
+    assert response.status_code == 200
+    assert "2 numbers can be added, in 1 batch." in response.text
+    assert "+13125552000" in response.text and "+13125552001" in response.text
+
+
 @pytest.mark.parametrize("name", ["number_add_check", "number_add_submit"])
 def test_a_csv_with_an_unterminated_quote_is_an_inline_error(verified, member_a, client_as, name):
     body = b'phone\n"' + (b"a" * 60_000 + b"\n") * 4

@@ -145,6 +145,33 @@ def test_csv_without_a_header_takes_the_first_column_of_digits():
     assert checks.csv_numbers(_csv("3125550100\r\n3125550101")) == ["3125550100", "3125550101"]
 
 
+def test_csv_saved_as_unicode_text_by_a_spreadsheet_is_read():
+    """Excel's "Unicode text": UTF-16 LE with a BOM, tab-separated, CRLF; chunks cut mid-character."""
+    text = "Name\tPhone number\r\nZoë\t(312) 555-0100\r\nMax\t312.555.0101\r\n"
+    data = text.encode("utf-16")
+    chunks = [data[i : i + 7] for i in range(0, len(data), 7)]
+    assert checks.csv_numbers(chunks) == ["(312) 555-0100", "312.555.0101"]
+    no_bom = "phone\n3125550100\n".encode("utf-16-le")
+    assert checks.csv_numbers([no_bom]) == ["3125550100"]
+
+
+def test_csv_in_windows_latin_1_with_semicolons_is_read():
+    text = "Nom;Téléphone\nZoë;3125550100\nRené;3125550101\n"
+    assert checks.csv_numbers(_csv_bytes(text.encode("cp1252"))) == ["3125550100", "3125550101"]
+
+
+def _csv_bytes(data: bytes, size: int = 7):
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def test_digits_of_any_script_and_fullwidth_forms_are_normalized():
+    """What libphonenumber accepts: fullwidth ＋ and digits, Arabic-Indic and other decimal digits."""
+    assert checks.normalize("＋１ (３１２) ５５５-０１００") == "+13125550100"
+    assert checks.normalize("٣١٢٥٥٥٠١٠٠") == "+13125550100"
+    assert checks.normalize("३१२५५५०१००") == "+13125550100"  # Devanagari
+    assert checks.normalize("³¹²5550100") is None  # superscripts are not decimal digits
+
+
 def test_csv_over_the_cap_stops_reading():
     """A huge file is never read past the cap: the reader stops at the first number too many."""
     read = []
