@@ -30,19 +30,11 @@ _reset = {
 settings_patterns = [
     path("members/", views.member_list, name="member_list"),
     path("members/invite/", views.invitation_create, name="invitation_create"),
-    path(
-        "invitations/<int:pk>/revoke/",
-        views.invitation_revoke,
-        name="invitation_revoke",
-    ),
+    path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("members/<int:pk>/role/", views.member_role, name="member_role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("telnyx/", views.telnyx_account, name="telnyx_account"),
-    path(
-        "telnyx/delete/",
-        views.telnyx_account_delete,
-        name="telnyx_account_delete",
-    ),
+    path("telnyx/delete/", views.telnyx_account_delete, name="telnyx_account_delete"),
     path("activity/", views.audit_list, name="audit_list"),
 ]
 

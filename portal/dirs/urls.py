@@ -27,9 +27,5 @@ urlpatterns += [
     path("<int:pk>/comments/", views.dir_comments, name="dir_comments"),
     path("<int:pk>/comments/new/", views.dir_comment_create, name="dir_comment_create"),
     path("<int:pk>/claims/", views.dir_claims, name="dir_claims"),
-    path(
-        "<int:pk>/claims/<uuid:claim_id>/contest/",
-        views.dir_claim_contest,
-        name="dir_claim_contest",
-    ),
+    path("<int:pk>/claims/<uuid:claim_id>/contest/", views.dir_claim_contest, name="dir_claim_contest"),
 ]

@@ -12,19 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
     path("<int:pk>/edit/", views.enterprise_update, name="enterprise_update"),
     path("<int:pk>/delete/", views.enterprise_delete, name="enterprise_delete"),
-    path(
-        "<int:pk>/branded-calling/",
-        views.enterprise_activation,
-        name="enterprise_activation",
-    ),
-    path(
-        "<int:pk>/branded-calling/terms/",
-        views.enterprise_tos_agree,
-        name="enterprise_tos_agree",
-    ),
-    path(
-        "<int:pk>/branded-calling/activate/",
-        views.enterprise_activate,
-        name="enterprise_activate",
-    ),
+    path("<int:pk>/branded-calling/", views.enterprise_activation, name="enterprise_activation"),
+    path("<int:pk>/branded-calling/terms/", views.enterprise_tos_agree, name="enterprise_tos_agree"),
+    path("<int:pk>/branded-calling/activate/", views.enterprise_activate, name="enterprise_activate"),
 ]
