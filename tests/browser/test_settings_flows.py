@@ -72,13 +72,15 @@ def test_activity_filters_swap_the_results_in_place(page, live_server, demo, sig
     assert console_errors == []
 
 
-def test_forgotten_password_reset_end_to_end(page, live_server, demo, sign_in):
+def test_forgotten_password_reset_end_to_end(page, live_server, demo, sign_in, settings):
+    settings.PORTAL_PUBLIC_URL = live_server.url  # the mailed link is built from it, as in production
     page.goto(live_server.url + "/sign-in/")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("E-mail address").fill("ada@acme.test")
     page.get_by_role("button", name="Send me the link").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     link = next(line for line in mail.outbox[-1].body.splitlines() if "/password-reset/" in line)
+    assert link.startswith(live_server.url + "/password-reset/")
     page.goto(link)
     page.get_by_label("New password", exact=True).fill("a-brand-new-phrase")
     page.get_by_label("New password confirmation").fill("a-brand-new-phrase")
