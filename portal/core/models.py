@@ -49,6 +49,7 @@ class AuditEvent(models.Model):
         DOCUMENT_UPLOADED = "document_uploaded", _("Document uploaded")
         NUMBERS_ADD_REQUESTED = "numbers_add_requested", _("Numbers add requested")
         NUMBERS_ADD_RESUBMITTED = "numbers_add_resubmitted", _("Numbers resubmitted")
+        NUMBERS_ADD_STOPPED = "numbers_add_stopped", _("Numbers add stopped")
         NUMBERS_ADDED = "numbers_added", _("Numbers added")
         NUMBERS_REMOVE_REQUESTED = "numbers_remove_requested", _("Numbers removal requested")
         NUMBERS_REMOVED = "numbers_removed", _("Numbers removed")

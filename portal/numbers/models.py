@@ -157,6 +157,7 @@ class AddRequest(models.Model):
         FAILED = "failed", _("Failed")
         UNCERTAIN = "uncertain", _("Uncertain")
         RECONCILED = "reconciled", _("Reconciled")
+        CANCELLED = "cancelled", _("Stopped before it was sent")
 
     # Still to be settled (the progress bar polls while any chunk is in one of these).
     OPEN = (State.PENDING, State.SENDING, State.UNCERTAIN)

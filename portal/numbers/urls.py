@@ -26,5 +26,6 @@ urlpatterns += [
     path("numbers/add/submit/", views.number_add_submit, name="number_add_submit"),
     path("numbers/add/progress/", views.number_add_progress, name="number_add_progress"),
     path("numbers/add/resubmit/", views.number_add_resubmit, name="number_add_resubmit"),
+    path("numbers/add/stop/", views.number_add_stop, name="number_add_stop"),
     path("numbers/add/inventory/", views.number_add_inventory, name="number_add_inventory"),
 ]

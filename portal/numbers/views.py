@@ -246,6 +246,15 @@ def _add_context(request: HtmxHttpRequest, dir_, *, form=None, preflight=None, g
     }
 
 
+def _seconds_left(chunks, succeeded, open_) -> int | None:
+    """A rough time left for the open chunks, from how long the settled ones took (None before any did)."""
+    finished = [c.finished_at for c in succeeded if c.finished_at]
+    if not open_ or not finished:
+        return None
+    elapsed = (max(finished) - min(c.created_at for c in chunks)).total_seconds()
+    return max(1, round(elapsed / len(finished) * len(open_)))
+
+
 def _add_progress(dir_, group) -> dict:
     """The progress of one submission: chunks by state, refusals by category, vetting outcomes."""
     chunks = selectors.add_group_list(dir=dir_, group=group) if group else []
@@ -263,15 +272,23 @@ def _add_progress(dir_, group) -> dict:
             entry["numbers"] += error.get("phone_numbers") or []
     batches = list({c.batch_id: c.batch for c in chunks if c.batch is not None}.values())
     outcomes = selectors.add_group_numbers(batches=batches)
+    stopped = [c for c in chunks if c.state == c.State.CANCELLED]
     return {
         "group": group,
         "chunks": chunks,
         "done": len(succeeded),
-        "failed": len(chunks) - len(succeeded) - len(open_),
+        "failed": len(chunks) - len(succeeded) - len(open_) - len(stopped),
+        "stopped": len(stopped),
+        "stopped_numbers": sum(len(c.numbers) for c in stopped),
+        "seconds_left": _seconds_left(chunks, succeeded, open_),
         "pending": len(open_),
         "numbers_added": sum(len(c.numbers) for c in succeeded),
         "refusals": list(refusals.values()),
-        "failures": [c for c in chunks if not c.is_open and not c.succeeded and not c.outcome.get("errors")],
+        "failures": [
+            c
+            for c in chunks
+            if not c.is_open and not c.succeeded and not c.outcome.get("errors") and c not in stopped
+        ],
         "rest": sum(len(c.rest_numbers) for c in chunks if not c.outcome.get("resubmitted")),
         "batches": batches,
         "vetting": any(b.status in IN_FLIGHT for b in batches),
@@ -414,6 +431,21 @@ def number_add_resubmit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         "resubmit_error": error,
         **_add_progress(dir_, group),
     }
+    return render(request, f"{NUMBER_ADD}#add-progress", context)
+
+
+@require_POST
+@team_view
+def number_add_stop(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """Stop the rest of a running add: the chunks not yet sent are cancelled, the one being sent finishes."""
+    dir_ = _add_dir(request, dir_pk)
+    group = _group(request.POST.get("group"))
+    if group:
+        services.add_stop(dir=dir_, group=group, user=request.user, request=request)
+    progress = _add_progress(dir_, group)
+    if progress["group"] is None:
+        return render(request, f"{NUMBER_ADD}#add-progress-none", {"dir": dir_})
+    context = {"dir": dir_, "can_act": request.team_access.can_write, **progress}
     return render(request, f"{NUMBER_ADD}#add-progress", context)
 
 

@@ -16,6 +16,7 @@ from portal.dirs.models import Dir
 from portal.documents.models import Document, DocumentType
 from portal.numbers import services
 from portal.numbers.models import AddRequest, Batch, DirNumber
+from portal.numbers.services import add_send
 from portal.simulator import models as sim_models
 from portal.sync import services as sync_services
 from tests.numbers import addflow
@@ -529,3 +530,57 @@ def test_progress_of_no_known_add_is_an_empty_card_for_every_role(
         assert 'id="add-progress"' in response.text
         assert "hx-trigger" not in response.text  # nothing to poll
         assert "There is no add of these numbers to show here." in response.text
+
+
+def test_stopping_an_add_cancels_the_chunks_not_yet_sent_and_keeps_the_rest(
+    verified, member_a, client_as, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Three chunks: one sent, one being sent (a POST in flight), one pending. Stop: only the pending one
+    is cancelled, nothing is lost or sent twice, the card says so and stops offering to stop."""
+    queued: list = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: queued.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        group = services.add_submit(dir=verified.dir, user=member_a, raw=numbers(2000, 40), loa=verified.loa)
+    first, second, third = AddRequest.objects.filter(group=group).order_by("position")
+    monkeypatch.setattr(add_send, "ADD_DRAIN_SECONDS", 0.0)  # send this chunk only, not the DIR's others
+    services.add_request_send(add_request_id=first.pk)
+    AddRequest.objects.filter(pk=second.pk).update(state=AddRequest.State.SENDING, attempts=1)
+    client = client_as(member_a)
+    card = client.get(url("number_add_progress", verified) + f"?group={group}", headers=HX)
+    assert 'id="add-stop"' in card.text
+    response = client.post(url("number_add_stop", verified), {"group": str(group)}, headers=HX)
+    assert response.status_code == 200
+    states = dict(AddRequest.objects.filter(group=group).values_list("position", "state"))
+    assert states == {0: "done", 1: "sending", 2: "cancelled"}
+    assert "1 batch (10 numbers) was stopped before it was sent." in response.text
+    assert AuditEvent.objects.filter(verb="numbers_add_stopped").count() == 1
+    assert (
+        services.add_request_send(add_request_id=third.pk).state == AddRequest.State.CANCELLED
+    )  # never sent
+    assert DirNumber.objects.filter(dir=verified.dir, phone_number__in=third.numbers).exists() is False
+
+
+def test_a_viewer_cannot_stop_an_add(verified, member_a, viewer_a, client_as, monkeypatch):
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: None)
+    group = services.add_submit(dir=verified.dir, user=member_a, raw=numbers(2000, 20), loa=verified.loa)
+    response = client_as(viewer_a).post(url("number_add_stop", verified), {"group": str(group)}, headers=HX)
+    assert response.status_code == 403
+    assert set(AddRequest.objects.filter(group=group).values_list("state", flat=True)) == {"pending"}
+    card = client_as(viewer_a).get(url("number_add_progress", verified) + f"?group={group}", headers=HX)
+    assert 'id="add-stop"' not in card.text
+
+
+def test_the_progress_shows_an_estimate_of_the_time_left(verified, member_a, client_as, monkeypatch):
+    """From how long the settled chunks took: 2 done in 20 s, 1 open → about 10 s left."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: None)
+    group = services.add_submit(dir=verified.dir, user=member_a, raw=numbers(2000, 45), loa=verified.loa)
+    start = timezone.now() - timedelta(seconds=20)
+    AddRequest.objects.filter(group=group).update(created_at=start)
+    for chunk in AddRequest.objects.filter(group=group, position__lt=2):
+        AddRequest.objects.filter(pk=chunk.pk).update(state="done", finished_at=start + timedelta(seconds=20))
+    card = client_as(member_a).get(url("number_add_progress", verified) + f"?group={group}", headers=HX)
+    assert "About 10 seconds left." in card.text

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import telnyx
@@ -134,6 +135,29 @@ def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=Non
         )
         transaction.on_commit(lambda: (enqueue or add_requests_enqueue)(ids))
     return group
+
+
+def add_stop(*, dir: Dir, group, user, request=None) -> int:
+    """Stop the rest of a running add: its chunks not yet sent are cancelled; one being sent finishes.
+
+    A compare-and-set on `pending`, as every transition is: a sender that takes a chunk at the same
+    moment either wins (the chunk is sent) or finds it cancelled (see add_send._add_update).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        stopped = AddRequest.objects.filter(dir=dir, group=group, state=AddRequest.State.PENDING).update(
+            state=AddRequest.State.CANCELLED, finished_at=now, updated_at=now
+        )
+        if stopped:
+            audit_record(
+                verb="numbers_add_stopped",
+                actor=user,
+                team=dir.team,
+                target=dir,
+                details={"group": str(group), "chunks": stopped},
+                request=request,
+            )
+    return stopped
 
 
 def add_requests_enqueue(ids: list[int]) -> None:
