@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from portal.dirs.signals import dir_refresh_wanted
+from portal.sync import services
 
 
 def _dir_refresh_wanted(sender, *, dir, **kwargs) -> bool:
-    from portal.sync import services
-
     return services.dir_refresh_queue(dir=dir)
 
 

@@ -206,8 +206,10 @@ def batch_refresh(api: telnyx.TelnyxClient, batch: Batch, *, source: str, at) ->
 
 def dir_sync(*, dir_id: int, source: str = StatusChange.Source.SYNC) -> None:
     """Refresh one DIR and everything under it (what a webhook asks for)."""
-    dir_ = Dir.objects.select_related("team__telnyx_account", "enterprise").get(pk=dir_id)
-    account = dir_.team.telnyx_account
+    dir_ = Dir.objects.select_related("team", "enterprise").filter(pk=dir_id).first()
+    account = TelnyxAccount.objects.filter(team_id=dir_.team_id).first() if dir_ is not None else None
+    if account is None:
+        return  # the DIR or the team's key went away after the task was queued: nothing to read
     with lease(f"account:{account.pk}"), telnyx.get_client(api_key=account.api_key) as api:
         at = timezone.now()
         if dir_refresh(api, dir_, source=source, at=at) is not None:

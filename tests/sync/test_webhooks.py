@@ -114,3 +114,13 @@ def test_unknown_account_is_404_and_no_csrf_or_session_is_needed(client, hooked)
 
     strict = Client(enforce_csrf_checks=True)
     assert post(strict, account, dir_id=dir_.remote_id).status_code == 200
+
+
+def test_a_queued_dir_sync_whose_dir_or_key_went_away_does_nothing(connected, make_dir):
+    """The webhook queued a sync; meanwhile the key was removed (or the DIR row deleted): no error."""
+    from portal.sync import tasks
+
+    dir_, _remote = make_dir("verified")
+    connected.delete()
+    assert tasks.sync_dir(dir_.pk) == "done"
+    assert tasks.sync_dir(10**9) == "done"
