@@ -1,7 +1,7 @@
 """The add flow's local checks as pure functions: reading input, normalizing, sorting into reasons.
 
 No database and no Telnyx here: services pass in what the mirror and the inventory say, so the
-rules are unit-tested on their own and a pre-flight of 1,000 numbers costs microseconds per number.
+rules are unit-tested on their own and a pre-flight of 10,000 numbers costs microseconds per number.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
-MAX_NUMBERS = 1000  # per add: 67 batches, and one inventory call of 1,000 numbers
+MAX_NUMBERS = 10_000  # per add: 667 batches (Hiya's per-file limit, too)
+INVENTORY_CHUNK = 1_000  # numbers per ownership check (Inferred: CONTRACT.md names no limit)
+GROUP_SHOWN = 60  # flagged numbers listed per reason on the page; the CSV download has them all
 CHUNK_SIZE = 15  # numbers per batch (CONTRACT.md §5.10.1)
 TOLL_FREE_NPAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 
@@ -55,8 +58,17 @@ _HEADER_WORDS = ("phone", "number", "tel", "did", "e164", "msisdn", "tn")
 
 def tokens(text: str) -> list[str]:
     """Split pasted text on commas, semicolons, tabs, newlines — and spaces, unless they sit inside one number."""
+    return [token for _line, token in tokens_by_line(text)]
+
+
+def tokens_by_line(text: str) -> list[tuple[int, str]]:
+    """tokens(), each with its 1-based line in the text (the flagged-rows CSV points at it)."""
+    return [(n, token) for n, line in enumerate((text or "").splitlines(), 1) for token in _line_tokens(line)]
+
+
+def _line_tokens(text: str) -> list[str]:
     found = []
-    for piece in _SEPARATORS.split(text or ""):
+    for piece in _SEPARATORS.split(text):
         piece = piece.strip()
         if not piece:
             continue
@@ -118,37 +130,71 @@ def locale_problem(number: str) -> str | None:
 
 
 @dataclass
+class Given:
+    """The numbers as the user gave them, each with where it came from ("CSV line 12")."""
+
+    values: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+
+    def add(self, value: str, origin: str) -> None:
+        self.values.append(value)
+        self.origins.append(origin)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class Entry(NamedTuple):
+    """One number as checked: its value (E.164, or the input when not a number), reason, and origin."""
+
+    value: str
+    reason: str | None
+    given: str = ""  # as typed, pasted or read from the CSV
+    origin: str = ""  # where: "CSV line 12", "line 3", "picked"
+
+
+@dataclass
 class Preflight:
     """The outcome of checking an add: every input entry with its reason (None: may be sent)."""
 
-    entries: list[tuple[str, str | None]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     inventory_checked: bool = True
 
     @property
     def ok(self) -> list[str]:
-        return [value for value, reason in self.entries if reason is None]
+        return [e.value for e in self.entries if e.reason is None]
 
     @property
     def problems(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for value, reason in self.entries:
-            if reason is not None:
-                found.setdefault(reason, []).append(value)
+        for e in self.entries:
+            if e.reason is not None:
+                found.setdefault(e.reason, []).append(e.value)
         return found
 
     @property
     def flagged(self) -> int:
-        return sum(1 for _value, reason in self.entries if reason is not None)
+        return sum(1 for e in self.entries if e.reason is not None)
+
+    def flagged_rows(self) -> list[dict[str, str]]:
+        """Every flagged entry, in input order, as a row of the downloadable CSV."""
+        return [
+            {"origin": e.origin, "given": e.given or e.value, "number": e.value if e.value.startswith("+") else "",
+             "reason": e.reason, "explanation": str(REASONS[e.reason])}
+            for e in self.entries
+            if e.reason is not None
+        ]  # fmt: skip
 
     @property
     def groups(self) -> list[dict]:
-        """The problems in check order, for the template."""
+        """The problems in check order, for the template (the first GROUP_SHOWN numbers of each shown)."""
         problems = self.problems
         return [
-            {"reason": key, "label": REASONS[key], "numbers": problems[key]}
+            {"reason": key, "label": REASONS[key], "numbers": problems[key],
+             "shown": problems[key][:GROUP_SHOWN], "more": max(0, len(problems[key]) - GROUP_SHOWN)}
             for key in REASONS
             if key in problems
-        ]
+        ]  # fmt: skip
 
     @property
     def batches(self) -> int:
@@ -156,13 +202,14 @@ class Preflight:
 
     def without(self, reasons: Iterable[str]) -> list[str]:
         """The input, in order, minus the entries of these reasons (a duplicate keeps its first copy)."""
-        return [value for value, reason in self.entries if reason not in set(reasons)]
+        gone = set(reasons)
+        return [e.value for e in self.entries if e.reason not in gone]
 
     def dropping(self, reasons: Iterable[str]) -> Preflight:
         """The same check with these reasons' numbers dropped ("drop these and continue")."""
         gone = set(reasons)
         return Preflight(
-            entries=[(v, r) for v, r in self.entries if r not in gone],
+            entries=[e for e in self.entries if e.reason not in gone],
             inventory_checked=self.inventory_checked,
         )
 
@@ -174,14 +221,16 @@ def classify(
     elsewhere: set[str],
     rejected: set[str],
     inventory: set[str] | None,
+    origins: list[str] | None = None,
 ) -> Preflight:
     """Sort every input token into ok or its first failing reason; `inventory` None means not checked."""
-    entries: list[tuple[str, str | None]] = []
+    entries: list[Entry] = []
     seen: set[str] = set()
-    for token in raw:
+    for i, token in enumerate(raw):
+        origin = origins[i] if origins and i < len(origins) else ""
         number = normalize(token)
         if number is None:
-            entries.append((token.strip(), "invalid_format"))
+            entries.append(Entry(token.strip(), "invalid_format", token.strip(), origin))
             continue
         reason = locale_problem(number)
         if reason is None:
@@ -196,7 +245,7 @@ def classify(
             elif number in here:
                 reason = "already_on_this_dir"
             seen.add(number)
-        entries.append((number, reason))
+        entries.append(Entry(number, reason, token.strip(), origin))
     return Preflight(entries=entries, inventory_checked=inventory is not None)
 
 
@@ -230,11 +279,16 @@ def csv_numbers(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[st
     UTF-8 (with or without BOM), UTF-16 (what spreadsheet programs save as "Unicode text") and
     Windows Latin-1 are read; commas, semicolons or tabs separate the columns.
     """
+    return [cell for _line, cell in csv_rows(stream, limit=limit)]
+
+
+def csv_rows(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[tuple[int, str]]:
+    """csv_numbers(), each with the line of the file it was read from."""
     lines = _text_lines(stream)
     first = next(lines, "")
     reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
     column: int | None = None
-    found: list[str] = []
+    found: list[tuple[int, str]] = []
     for row in _rows(reader):
         cells = [c.strip() for c in row]
         if not any(cells):
@@ -246,7 +300,7 @@ def csv_numbers(stream: Iterable[bytes], *, limit: int = MAX_NUMBERS) -> list[st
             if not _looks_like_number(cells[column]):
                 continue  # that was the header
         if column < len(cells) and cells[column]:
-            found.append(cells[column])
+            found.append((reader.line_num, cells[column]))
             if len(found) > limit:
                 raise TooManyNumbers(limit)
     return found

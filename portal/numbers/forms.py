@@ -77,7 +77,8 @@ class AddNumbersForm(forms.Form):
         label=_("…or upload a CSV"),
         required=False,
         help_text=_(
-            "Any size; the phone column is found by its header, or the first column of digits is used."
+            "Up to 10,000 numbers; the phone column is found by its header, or the first column of digits "
+            "is used. UTF-8, UTF-16 (“Unicode text”) and Latin-1; commas, semicolons or tabs."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
     )

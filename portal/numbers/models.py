@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -211,3 +213,18 @@ class AddRequest(models.Model):
             return []  # refused as a whole (DIR status, documents): sending again would be refused again
         named = {n for e in errors for n in e.get("phone_numbers") or []}
         return [n for n in self.numbers if n not in named]
+
+
+class AddCheck(models.Model):
+    """The flagged rows of one pre-flight, kept a day for the "Download the flagged rows" CSV."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    checked = models.PositiveIntegerField()  # numbers checked in all
+    rows = models.JSONField(default=list)  # Preflight.flagged_rows()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"check of {self.checked} number(s) for DIR {self.dir_id}: {len(self.rows)} flagged"

@@ -13,6 +13,7 @@ from portal.dirs.models import Dir
 from portal.numbers.models import (
     IN_FLIGHT,
     READDABLE,
+    AddCheck,
     AddRequest,
     Batch,
     DirNumber,
@@ -178,6 +179,11 @@ def preflight_mirror_sets(*, dir: Dir, numbers: list[str]) -> dict[str, set[str]
         ).values_list("phone_number", flat=True)
     )
     return {"here": here, "elsewhere": elsewhere, "rejected": rejected}
+
+
+def add_check_get(*, dir: Dir, pk) -> AddCheck:
+    """A kept pre-flight of this DIR (404 for another DIR's or team's, or one swept away)."""
+    return get_object_or_404(AddCheck, dir=dir, pk=pk)
 
 
 def add_group_list(*, dir: Dir, group) -> list[AddRequest]:

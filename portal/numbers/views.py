@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import uuid
 
 from django.core.paginator import Paginator
@@ -229,13 +230,17 @@ def _add_documents(request: HtmxHttpRequest) -> dict:
     }
 
 
-def _add_context(request: HtmxHttpRequest, dir_, *, form=None, preflight=None, group=None) -> dict:
+def _add_context(
+    request: HtmxHttpRequest, dir_, *, form=None, preflight=None, check=None, group=None
+) -> dict:
     """Everything the page's partials need, read fresh from the database."""
     form = form or AddNumbersForm(team=request.team)
     return {
         "dir": dir_,
         "form": form,
         "preflight": preflight,
+        "check": check,
+        "max_numbers": checks.MAX_NUMBERS,
         "ready": preflight is not None and bool(preflight.ok) and not preflight.problems,
         "refusal": services.add_refusal(dir=dir_),
         "can_act": request.team_access.can_write,
@@ -255,6 +260,11 @@ def _seconds_left(chunks, succeeded, open_) -> int | None:
     return max(1, round(elapsed / len(finished) * len(open_)))
 
 
+# A 10,000-number add has 667 batches: the card lists the first ones and links to the full lists.
+PROGRESS_BATCHES_SHOWN = 20
+PROGRESS_REJECTED_SHOWN = 50
+
+
 def _add_progress(dir_, group) -> dict:
     """The progress of one submission: chunks by state, refusals by category, vetting outcomes."""
     chunks = selectors.add_group_list(dir=dir_, group=group) if group else []
@@ -270,9 +280,23 @@ def _add_progress(dir_, group) -> dict:
                 key, {"label": checks.REMOTE_CATEGORIES.get(key) or error.get("detail"), "numbers": []}
             )
             entry["numbers"] += error.get("phone_numbers") or []
+    for entry in refusals.values():
+        entry["shown"], entry["more"] = (
+            entry["numbers"][: checks.GROUP_SHOWN],
+            max(0, len(entry["numbers"]) - checks.GROUP_SHOWN),
+        )
     batches = list({c.batch_id: c.batch for c in chunks if c.batch is not None}.values())
     outcomes = selectors.add_group_numbers(batches=batches)
     stopped = [c for c in chunks if c.state == c.State.CANCELLED]
+    failures: dict[str, dict] = {}  # one line per reason, however many batches of a big add failed for it
+    for c in chunks:
+        if not c.is_open and not c.succeeded and not c.outcome.get("errors") and c not in stopped:
+            entry = failures.setdefault(
+                c.outcome.get("message") or c.get_state_display(), {"batches": 0, "numbers": 0}
+            )
+            entry["batches"] += 1
+            entry["numbers"] += len(c.numbers)
+    rejected = [n for n in outcomes if n.rejection_reason]
     return {
         "group": group,
         "chunks": chunks,
@@ -284,15 +308,13 @@ def _add_progress(dir_, group) -> dict:
         "pending": len(open_),
         "numbers_added": sum(len(c.numbers) for c in succeeded),
         "refusals": list(refusals.values()),
-        "failures": [
-            c
-            for c in chunks
-            if not c.is_open and not c.succeeded and not c.outcome.get("errors") and c not in stopped
-        ],
+        "failures": [{"message": m, **f} for m, f in failures.items()],
         "rest": sum(len(c.rest_numbers) for c in chunks if not c.outcome.get("resubmitted")),
-        "batches": batches,
+        "batches": batches[:PROGRESS_BATCHES_SHOWN],
+        "batches_more": max(0, len(batches) - PROGRESS_BATCHES_SHOWN),
         "vetting": any(b.status in IN_FLIGHT for b in batches),
-        "rejected": [n for n in outcomes if n.rejection_reason],
+        "rejected": rejected[:PROGRESS_REJECTED_SHOWN],
+        "rejected_more": max(0, len(rejected) - PROGRESS_REJECTED_SHOWN),
         "outcome_counts": _counts(outcomes),
     }
 
@@ -321,7 +343,7 @@ def _group(value):
         return None
 
 
-def _add_input(request: HtmxHttpRequest, form: AddNumbersForm) -> list[str]:
+def _add_input(request: HtmxHttpRequest, form: AddNumbersForm) -> checks.Given:
     data = form.cleaned_data
     return services.numbers_read(text=data["numbers"], csv_file=data["csv"], picked=data["picked"])
 
@@ -332,21 +354,68 @@ def number_add_check(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     """Pre-flight the numbers (optionally dropping some reasons) and show what would be refused, inline."""
     dir_ = _add_dir(request, dir_pk)
     form = AddNumbersForm(request.POST, request.FILES, team=request.team)
-    preflight = None
+    preflight = check = None
     if form.is_valid() and not services.add_refusal(dir=dir_):
         try:
-            preflight = services.numbers_preflight(dir=dir_, raw=_add_input(request, form))
+            given = _add_input(request, form)
+            preflight = services.numbers_preflight(dir=dir_, raw=given.values, origins=given.origins)
         except ServiceError as exc:
             form_add_service_error(form, exc)
         else:
             drop = request.POST.getlist("drop")
             preflight = preflight.dropping(checks.REASONS if "all" in drop else drop)
+            check = services.add_check_record(dir=dir_, user=request.user, preflight=preflight)
             data = {**request.POST.dict(), "numbers": "\n".join(preflight.without([]))}
             data["documents"] = request.POST.getlist("documents")
             form = AddNumbersForm(data, team=request.team)  # the checked list replaces CSV and picks
-    return render(
-        request, f"{NUMBER_ADD}#add-form", _add_context(request, dir_, form=form, preflight=preflight)
-    )
+    context = _add_context(request, dir_, form=form, preflight=preflight, check=check)
+    return render(request, f"{NUMBER_ADD}#add-form", context)
+
+
+FLAGGED_HEADER = ["where", "as_given", "number", "reason", "explanation"]
+_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+
+
+def _flagged_lines(rows):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(FLAGGED_HEADER)
+    for row in rows:
+        given = row.get("given") or ""
+        # What the user typed is made formula-safe, unless it is a plain E.164 number (+1… stays a number).
+        yield writer.writerow([
+            row.get("origin") or "", given if _E164.fullmatch(given) else cell_text_safe(given),
+            row.get("number") or "", row.get("reason") or "", row.get("explanation") or "",
+        ])  # fmt: skip
+
+
+@require_GET
+@team_view
+def number_add_flagged(request: HtmxHttpRequest, dir_pk: int, check_pk: uuid.UUID) -> StreamingHttpResponse:
+    """Every row a pre-flight flagged, with where it was and why, as CSV (kept a day)."""
+    dir_ = _add_dir(request, dir_pk)
+    check = selectors.add_check_get(dir=dir_, pk=check_pk)
+    response = StreamingHttpResponse(_flagged_lines(check.rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dir-{dir_.pk}-flagged-numbers.csv"'
+    return response
+
+
+SAMPLE_CSV = (
+    "phone_number,label\r\n"
+    "+13125550100,Main line\r\n"
+    "(312) 555-0101,Support\r\n"
+    "312.555.0102,Sales\r\n"
+    "3125550103,Billing\r\n"
+)
+
+
+@require_GET
+@team_view
+def number_add_sample(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
+    """A CSV to start from: a header naming the phone column, and the formats that are understood."""
+    _add_dir(request, dir_pk)
+    response = HttpResponse(SAMPLE_CSV, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="numbers-sample.csv"'
+    return response
 
 
 @require_POST
@@ -381,19 +450,20 @@ def number_add_submit(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     """Save the add as chunks of ≤15 and queue them; then show the progress bar."""
     dir_ = _add_dir(request, dir_pk)
     form = AddNumbersForm(request.POST, request.FILES, team=request.team)
-    preflight = group = None
+    preflight = group = check = None
     if form.is_valid():
         try:
             group = services.add_submit(
-                dir=dir_, user=request.user, raw=_add_input(request, form), loa=form.cleaned_data["loa"],
+                dir=dir_, user=request.user, raw=_add_input(request, form).values, loa=form.cleaned_data["loa"],
                 documents=form.cleaned_data["documents"], request=request,
             )  # fmt: skip
         except services.PreflightFailed as exc:
             preflight = exc.preflight
+            check = services.add_check_record(dir=dir_, user=request.user, preflight=preflight)
         except ServiceError as exc:
             form_add_service_error(form, exc)
     if group is None:
-        context = _add_context(request, dir_, form=form, preflight=preflight)
+        context = _add_context(request, dir_, form=form, preflight=preflight, check=check)
         return render(request, f"{NUMBER_ADD}#add-flow", context)
     response = render(request, f"{NUMBER_ADD}#add-flow", _add_context(request, dir_, group=group))
     page = reverse("numbers:number_add", args=[request.team.slug, dir_.pk])

@@ -276,8 +276,9 @@ def test_preflight_of_a_thousand_numbers_is_fast_locally(verified, monkeypatch):
 
 
 def test_preflight_refuses_more_than_the_cap(verified):
-    with pytest.raises(ServiceError, match="At most 1,000"):
-        services.numbers_preflight(dir=verified.dir, raw=numbers(2000, 1001))
+    too_many = [f"+1312{n:07d}" for n in range(2_000_000, 2_010_001)]
+    with pytest.raises(ServiceError, match="At most 10,000 numbers"):
+        services.numbers_preflight(dir=verified.dir, raw=too_many)
 
 
 def test_preflight_when_the_inventory_cannot_be_read(verified, sim):
@@ -288,19 +289,31 @@ def test_preflight_when_the_inventory_cannot_be_read(verified, sim):
     assert result.ok == ["+13125552000", "+13125559999"]
 
 
-def test_numbers_read_merges_text_csv_and_picks():
+def test_numbers_read_merges_text_csv_and_picks_and_says_where_each_came_from():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("n.csv", b"phone\n3125550100\n3125550101\n", "text/csv")
-    raw = services.numbers_read(text="3125550102", csv_file=upload, picked=["+13125550103"])
-    assert raw == ["3125550102", "3125550100", "3125550101", "+13125550103"]
+    upload = SimpleUploadedFile("n.csv", b"phone\n3125550100\n\n3125550101\n", "text/csv")
+    given = services.numbers_read(
+        text="3125550102\n\n3125550104, 3125550105", csv_file=upload, picked=["+13125550103"]
+    )
+    assert given.values == [
+        "3125550102",
+        "3125550104",
+        "3125550105",
+        "3125550100",
+        "3125550101",
+        "+13125550103",
+    ]
+    assert given.origins == [
+        "line 1", "line 3", "line 3", "CSV line 2", "CSV line 4", "picked from the inventory"
+    ]  # fmt: skip
 
 
 def test_numbers_read_caps_a_big_csv_with_a_clear_message():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    body = b"".join(f"312555{i:04d}\n".encode() for i in range(1500))
-    with pytest.raises(ServiceError, match="At most 1,000 numbers") as exc:
+    body = b"".join(f"312{i:07d}\n".encode() for i in range(2_000_000, 2_010_500))
+    with pytest.raises(ServiceError, match="At most 10,000 numbers") as exc:
         services.numbers_read(csv_file=SimpleUploadedFile("n.csv", body, "text/csv"))
     assert exc.value.field == "csv"
 

@@ -5,6 +5,7 @@ exactly-once sending of each chunk (add_send.py). The sync engine that mirrors t
 from portal.numbers.services.add import (
     INVENTORY_SEARCH_LIMIT,
     PreflightFailed,
+    add_check_record,
     add_refusal,
     add_requests_enqueue,
     add_resubmit,
@@ -39,6 +40,7 @@ __all__ = [
     "AddSuperseded",
     "AddUncertain",
     "PreflightFailed",
+    "add_check_record",
     "add_refusal",
     "add_request_send",
     "add_requests_enqueue",

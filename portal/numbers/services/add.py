@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,12 +19,13 @@ from portal.core.services import audit_record
 from portal.dirs.models import Dir
 from portal.numbers import checks
 from portal.numbers import selectors as number_selectors
-from portal.numbers.models import AddRequest
+from portal.numbers.models import AddCheck, AddRequest
 
 logger = logging.getLogger("portal.numbers")
 
 
 INVENTORY_SEARCH_LIMIT = 50
+ADD_CHECK_KEEP = timedelta(days=1)  # how long a check's flagged rows can be downloaded
 
 
 class PreflightFailed(ServiceError):
@@ -49,22 +51,28 @@ def add_refusal(*, dir: Dir) -> str | None:
     }
 
 
-def numbers_read(*, text: str = "", csv_file=None, picked: list[str] | None = None) -> list[str]:
-    """Every number the user gave: typed or pasted, from a CSV (streamed), picked from inventory."""
-    raw = checks.tokens(text)
+def numbers_read(*, text: str = "", csv_file=None, picked: list[str] | None = None) -> checks.Given:
+    """Every number the user gave, with its origin: typed or pasted, from a CSV (streamed), picked from inventory."""
+    given = checks.Given()
+    for line, token in checks.tokens_by_line(text):
+        given.add(token, _("line %(line)s") % {"line": line})
     if csv_file is not None:
         try:
-            raw += checks.csv_numbers(csv_file.chunks(), limit=checks.MAX_NUMBERS - len(raw))
+            rows = checks.csv_rows(csv_file.chunks(), limit=checks.MAX_NUMBERS - len(given))
         except checks.NotACsv as exc:
             raise ServiceError(
                 _("That file does not look like a CSV of phone numbers."), field="csv"
             ) from exc
         except checks.TooManyNumbers as exc:
             raise _too_many("csv") from exc
-    raw += [p for p in picked or [] if p]
-    if len(raw) > checks.MAX_NUMBERS:
+        for line, cell in rows:
+            given.add(cell, _("CSV line %(line)s") % {"line": line})
+    for value in picked or []:
+        if value:
+            given.add(value, _("picked from the inventory"))
+    if len(given) > checks.MAX_NUMBERS:
         raise _too_many("numbers")
-    return raw
+    return given
 
 
 def _too_many(field: str) -> ServiceError:
@@ -75,8 +83,11 @@ def _too_many(field: str) -> ServiceError:
     )
 
 
-def numbers_preflight(*, dir: Dir, raw: list[str]) -> checks.Preflight:
-    """Check every number before anything is sent: format, P13, duplicates, mirror, one inventory call."""
+def numbers_preflight(*, dir: Dir, raw: list[str], origins: list[str] | None = None) -> checks.Preflight:
+    """Check every number before anything is sent: format, P13, duplicates, mirror, the inventory.
+
+    The inventory is asked in calls of INVENTORY_CHUNK numbers (10 calls for the largest add).
+    """
     if len(raw) > checks.MAX_NUMBERS:
         raise _too_many("numbers")
     distinct = checks.normalized_set(raw)
@@ -87,11 +98,24 @@ def numbers_preflight(*, dir: Dir, raw: list[str]) -> checks.Preflight:
         account = telnyx_account_require(team=dir.team_id)
         try:
             with telnyx.get_client(api_key=account.api_key) as api:
-                inventory, _not_found = api.verify_ownership(candidates)
+                for part in checks.chunks(candidates, checks.INVENTORY_CHUNK):
+                    owned, _not_found = api.verify_ownership(part)
+                    inventory |= owned
         except telnyx.TelnyxError:
             logger.warning("add: inventory check failed for DIR %s", dir.pk, exc_info=True)
             inventory = None  # Telnyx checks again on add; the page says this one was skipped
-    return checks.classify(raw, inventory=inventory, **sets)
+    return checks.classify(raw, inventory=inventory, origins=origins, **sets)
+
+
+def add_check_record(*, dir: Dir, user, preflight: checks.Preflight) -> AddCheck | None:
+    """Keep a check's flagged rows for the CSV download (None when nothing was flagged); drop old ones."""
+    AddCheck.objects.filter(created_at__lt=timezone.now() - ADD_CHECK_KEEP).delete()
+    rows = preflight.flagged_rows()
+    if not rows:
+        return None
+    return AddCheck.objects.create(
+        dir=dir, team_id=dir.team_id, user=user, checked=len(preflight.entries), rows=rows
+    )
 
 
 def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=None, enqueue=None) -> uuid.UUID:
