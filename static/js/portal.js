@@ -28,6 +28,8 @@
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status === 403) {
       showError("You are not allowed to do that here, or the page is out of date. Reload the page and try again.");
+    } else if (status === 413) {
+      showError(event.detail.xhr.responseText || "That upload is too large. Choose a smaller file.");
     } else if (status === 404) {
       showError("That item no longer exists. Reload the page.");
     } else {
