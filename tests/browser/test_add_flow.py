@@ -145,3 +145,59 @@ def test_numbers_from_a_csv_and_the_inventory_picker_are_checked_together(
     # The checked list comes back into the box, normalised, from both sources.
     expect(page.get_by_label("Phone numbers")).to_have_value("+13125552000\n+13125552001\n+17735550101")
     assert [e for e in console_errors if "favicon" not in e] == []
+
+
+def test_flagged_rows_download_and_stopping_the_rest_of_an_add(
+    page, live_server, demo, sign_in, sim, sim_route, tmp_path, console_errors
+):
+    """A CSV with bad rows: download them with their lines and reasons. Then an add whose batches are not
+    sent yet (no worker has taken them): "Stop the rest…", confirm, and the card says what was stopped."""
+    from portal.numbers import services as number_services
+    from tests.numbers.addflow import loa_upload
+
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    good = [f"+1312555{n}" for n in range(3000, 3045)]
+    sim.inventory(*good)
+    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
+    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
+    sync_services.account_sync(account=account, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+
+    sign_in("ada@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
+    upload = tmp_path / "numbers.csv"
+    upload.write_text("phone,name\n+13125553000,a\n800-555-0100,b\nnot a number,c\n+13125559999,d\n")
+    page.locator("#id_csv").set_input_files(str(upload))
+    page.locator("#add-check").click()
+    link = page.locator("#add-flagged-csv")
+    expect(link).to_contain_text("Download the 3 flagged rows (CSV)")
+    with page.expect_download() as download_info:
+        link.click()
+    saved = tmp_path / "flagged.csv"
+    download_info.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0] == "where,as_given,number,reason,explanation"
+    assert [line.split(",")[:4] for line in lines[1:]] == [
+        ["CSV line 3", "800-555-0100", "+18005550100", "toll_free"],
+        ["CSV line 4", "not a number", "", "invalid_format"],
+        ["CSV line 5", "+13125559999", "+13125559999", "not_in_inventory"],
+    ]
+    shot(page, "8-flagged", "#add-preflight")
+
+    # 45 numbers in 3 batches, saved but not yet taken by a worker.
+    loa = loa_upload(demo["acme"])
+    group = number_services.add_submit(dir=dir_, user=None, raw=good, loa=loa, enqueue=lambda ids: None)
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/?group={group}")
+    expect(page.get_by_test_id("add-progress-text")).to_contain_text("0 of 3 batches done")
+    page.get_by_text("Stop the rest…").click()
+    confirm = page.locator("#add-stop-confirm")
+    expect(confirm).to_be_visible()
+    shot(page, "9-stop-confirm", "#add-progress")
+    confirm.click()
+    expect(page.locator("#add-stopped")).to_contain_text(
+        "3 batches (45 numbers) were stopped before they were sent"
+    )
+    expect(page.locator("#add-stop")).to_have_count(0)
+    assert set(AddRequest.objects.filter(group=group).values_list("state", flat=True)) == {"cancelled"}
+    shot(page, "10-stopped", "#add-progress")
+    assert [e for e in console_errors if "favicon" not in e] == []

@@ -17,6 +17,7 @@ from django.utils.timezone import now as timezone_now
 from portal import telnyx
 from portal.accounts.models import Team, TelnyxAccount
 from portal.sync import services
+from portal.sync.management import realpath
 
 
 class QueryCount:
@@ -267,7 +268,7 @@ class Command(BaseCommand):
         transport = httpx.WSGITransport(app=SimulatorHandler())
         base_url = "http://simulator.local/v2"
         wanted = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
-        key = self._add_seed_simulator(transport, wanted)
+        key = realpath.simulator_account("http://simulator.local", wanted, transport=transport)
         team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-bench-{key[-10:].lower()}")
         account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
         clients: list[telnyx.TelnyxClient] = []
@@ -326,13 +327,6 @@ class Command(BaseCommand):
         """The same add through the real path: the simulator as its own server, chunks queued to a real
         `qcluster` with `workers` workers; then, on a second DIR of the same server, the chunks sent one
         after another in this process. Prints the time to the last chunk settled for both."""
-        import os
-        import signal
-        import socket
-        import subprocess
-        import sys
-        from pathlib import Path
-
         from django.core.files.uploadedfile import SimpleUploadedFile
         from django.db.models import Max
         from django_q.models import Task
@@ -342,38 +336,12 @@ class Command(BaseCommand):
         from portal.numbers import services as number_services
         from portal.numbers.models import AddRequest
 
-        root = Path(__file__).resolve().parents[4]
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = f"http://127.0.0.1:{port}"
         call_command("migrate", database="simulator", verbosity=0)
-        started_processes: list[subprocess.Popen] = []
-
-        def start(*args: str, **env: str) -> subprocess.Popen:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", *args], cwd=root, env={**os.environ, **env},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
-            started_processes.append(process)
-            return process
-
-        try:
-            start("runsimulator", "--port", str(port), "--no-autopilot")
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{server}/v2/dir", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+        with realpath.Processes() as processes:
+            server = processes.simulator()
             queued_numbers = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
             inline_numbers = [f"+1773{7000000 + i:07d}" for i in range(numbers)]
-            key = self._add_seed_simulator(
-                httpx.HTTPTransport(), queued_numbers + inline_numbers, base_url=server, dirs=2
-            )
+            key = realpath.simulator_account(server, queued_numbers + inline_numbers, dirs=2)
             team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-q-{key[-10:].lower()}")
             account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
             with telnyx.client_route(base_url=f"{server}/v2"):
@@ -383,8 +351,7 @@ class Command(BaseCommand):
                     team=team, user=None, file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"),
                     kind=DocumentType.LETTER_OF_AUTHORIZATION,
                 )  # fmt: skip
-                start("qcluster", TELNYX_API_BASE_URL=f"{server}/v2", Q_WORKERS=str(workers))
-                time.sleep(3)  # the cluster's workers start before the first chunk is queued
+                processes.cluster(server=server, workers=workers)
                 submitted = timezone_now()
                 began = time.perf_counter()
                 group = number_services.add_submit(dir=queued_dir, user=None, raw=queued_numbers, loa=loa)
@@ -415,13 +382,6 @@ class Command(BaseCommand):
                 inline_states = sorted(
                     set(AddRequest.objects.filter(group=group).values_list("state", flat=True))
                 )
-        finally:
-            for process in started_processes:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=30)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    os.killpg(process.pid, signal.SIGKILL)
         chunk_count = math.ceil(numbers / 15)
         self.stdout.write(f"add of {numbers:,} numbers ({chunk_count} chunks), simulator as its own server:")
         self.stdout.write(f"{'path':<40} {'to last chunk s':>15}  chunks")
@@ -434,51 +394,3 @@ class Command(BaseCommand):
             "django-q keeps the last 250 results); "
             f"queued / one-after-another: {queued_wall / max(inline_wall, 1e-9):.2f}x"
         )
-
-    @staticmethod
-    def _add_seed_simulator(
-        transport, wanted: list[str], *, base_url: str = "http://simulator.local", dirs: int = 1
-    ) -> str:
-        """A simulator account with the numbers in inventory and `dirs` verified DIRs; returns its key."""
-        import uuid
-
-        with httpx.Client(transport=transport, base_url=base_url, timeout=30) as sim:
-            key = sim.post("/_sim/accounts", json={"name": "Add benchmark"}).json()["data"]["api_key"]
-            sim.headers["Authorization"] = f"Bearer {key}"
-            for start in range(0, len(wanted), 500):
-                sim.post(
-                    "/_sim/inventory", json={"phone_numbers": wanted[start : start + 500]}
-                ).raise_for_status()
-            sim.post("/v2/terms_of_service/branded_calling/agree").raise_for_status()
-            contact = {"first_name": "Ada", "last_name": "Park", "email": "ada@bench.example",
-                       "phone_number": "+13125550100"}  # fmt: skip
-            address = {"street_address": "1 Main St", "city": "Chicago", "administrative_area": "IL",
-                       "postal_code": "60601", "country": "US"}  # fmt: skip
-            enterprise = sim.post(
-                "/v2/enterprises",
-                json={
-                    "legal_name": f"Bench {uuid.uuid4().hex[:6]} LLC", "doing_business_as": "Bench",
-                    "organization_type": "commercial", "organization_legal_type": "llc", "country_code": "US",
-                    "jurisdiction_of_incorporation": "Delaware", "website": "https://bench.example",
-                    "fein": "12-3456789", "industry": "healthcare", "number_of_employees": "51-200",
-                    "organization_contact": {**contact, "job_title": "CEO"}, "billing_contact": contact,
-                    "organization_physical_address": address, "billing_address": address,
-                },
-            )  # fmt: skip
-            enterprise.raise_for_status()
-            enterprise_id = enterprise.json()["data"]["id"]
-            sim.post(f"/v2/enterprises/{enterprise_id}/branded_calling").raise_for_status()
-            for index in range(dirs):
-                dir_ = sim.post(
-                    f"/v2/enterprises/{enterprise_id}/dir",
-                    json={
-                        "display_name": f"Bench Clinic {index + 1}" if index else "Bench Clinic",
-                        "authorizer_name": "Ada Park", "authorizer_email": "ada.park@bench.example",
-                        "call_reasons": ["Appointment reminders"], "certify_brand_is_accurate": True,
-                        "certify_no_shaft_content": True, "certify_ip_ownership": True,
-                    },
-                )  # fmt: skip
-                dir_.raise_for_status()
-                dir_id = dir_.json()["data"]["id"]
-                sim.post(f"/_sim/dir/{dir_id}/transition", json={"to": "verified"}).raise_for_status()
-        return key
