@@ -143,7 +143,7 @@ class PageFetcher:
                 self._error = exc
                 break
             finally:
-                self.wait_seconds += time.perf_counter() - started
+                self._waited(time.perf_counter() - started)
             self._pending -= 1
             pages.append(self._received(source, number, items, total))
         return pages
@@ -153,7 +153,7 @@ class PageFetcher:
         pages: list[Page] = []
         with contextlib.suppress(queue.Empty):
             pages.append(self._done.get(timeout=IDLE_SECONDS))
-        self.wait_seconds += time.perf_counter() - started
+        self._waited(time.perf_counter() - started)
         while pages and len(pages) < most:
             try:
                 pages.append(self._done.get_nowait())
@@ -164,6 +164,10 @@ class PageFetcher:
             self._waiting -= len(pages)
             self._cond.notify_all()
         return pages
+
+    def _waited(self, seconds: float) -> None:
+        self.wait_seconds += seconds
+        self.api.idle_seconds += seconds
 
     def _received(self, source: Source, number: int, items: list, total: int | None) -> Page:
         """Queue what this page says comes next; called with the lock held (or inline)."""

@@ -66,6 +66,7 @@ class TelnyxClient:
         self.calls = 0  # HTTP requests made, retries included (benchmarks read it)
         self.http_seconds = 0.0  # time spent waiting on Telnyx (summed over threads)
         self.throttled = 0  # 429 answers received
+        self.idle_seconds = 0.0  # time a caller of this client spent waiting for pages (benchmarks)
         # One client may be shared by a sync's fetching threads (httpx.Client is thread-safe): the
         # counters and the rate gate below are guarded by this lock.
         self._lock = threading.Lock()
