@@ -220,16 +220,16 @@ class _DirChildren:
             # row at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
             self.known = DirNumber.objects.filter(dir=self.dir, removed_at=None).exists()
             self.fresh = not self.known and not DirNumber.objects.filter(dir=self.dir).exists()
-        # A few pages per transaction: fewer commits, and none open while waiting on Telnyx.
+        # A few pages per transaction, and per statement: fewer commits and round trips (on
+        # PostgreSQL the server's time per statement is most of the cost), none open while waiting on Telnyx.
         for group in itertools.batched(self.waiting, PAGES_PER_COMMIT):
             with transaction.atomic():
-                for remotes in group:
-                    self.seen.update(
-                        number_mirror.numbers_apply_remote(
-                            dir=self.dir, remotes=remotes, batches=self.batches, source=StatusChange.Source.SYNC,
-                            at=self.at, retire_replaced=self.known, fresh=self.fresh,
-                        )
-                    )  # fmt: skip
+                self.seen.update(
+                    number_mirror.numbers_apply_remote(
+                        dir=self.dir, remotes=[r for remotes in group for r in remotes], batches=self.batches,
+                        source=StatusChange.Source.SYNC, at=self.at, retire_replaced=self.known, fresh=self.fresh,
+                    )
+                )  # fmt: skip
             pages += len(group)
         self.waiting = []
         if self.numbers_read and not self.finished:

@@ -84,7 +84,9 @@ def test_an_abandoned_queued_sync_does_not_block_sync_now(client_as, member_a, t
 
 
 def test_running_sync_shows_n_of_m(client_as, member_a, team_a, connected):
-    SyncRun.objects.create(account=connected, kind="full", state="running", dirs_total=12, dirs_done=5)
+    SyncRun.objects.create(
+        account=connected, kind="full", state="running", dirs_total=12, dirs_done=5, pages=57
+    )
     response = client_as(member_a).get(reverse("sync:sync_status", args=[team_a.slug]), headers=HX)
-    assert "Syncing… 5 of 12 DIRs" in response.text
+    assert "Syncing… 5 of 12 DIRs, 57 pages read" in response.text
     assert 'value="5" max="12"' in response.text and 'hx-trigger="every 2s"' in response.text
