@@ -190,6 +190,14 @@ SIMULATOR_DEMO_API_KEY = env(
     "SIMULATOR_DEMO_API_KEY", "KEYSIMDEMO0000000000000000000000000000000000000000ACME"
 )
 SIMULATOR_WEBHOOK_DELAYS = [float(x) for x in env_list("SIMULATOR_WEBHOOK_DELAYS", "1,2,4,8")]
+# Milliseconds every /v2 call waits before it is served (the network and Telnyx's own time; benchmarks).
+SIMULATOR_LATENCY_MS = env_int("SIMULATOR_LATENCY_MS", 0)
+
+# The sync: requests in flight per account during a full sync (1: one page after another), and how
+# long an account's sync lease lasts unrenewed — a live sync renews it every third of that, so a
+# worker that died (SIGKILL) holds its account at most this many seconds.
+SYNC_CONCURRENCY = env_int("SYNC_CONCURRENCY", 4)
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 90)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["portal.accounts.backends.ThrottledModelBackend"]

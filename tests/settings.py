@@ -39,3 +39,6 @@ for _alias in ("default", "simulator"):
         # once can reset each other's cursor: a lookup comes back empty, seen as a flaky 401.)
         DATABASES[_alias]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_alias}-{os.getpid()}.sqlite3")}
 PORTAL_PUBLIC_URL = "http://testserver"
+# The in-process simulator answers inside the test's transaction, which fetching threads would not
+# see: syncs read one page after another unless a test (against a simulator server) asks for more.
+SYNC_CONCURRENCY = 1

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 
+from django.conf import settings
 from django.db.models import F, Q
 
 from portal.simulator.api import BEARER, MAX_BODY_BYTES, ApiError, entry
@@ -35,7 +36,11 @@ class SimulatorMiddleware:
         if length:
             # Read the body here so Django's form-upload limit (meant for the portal) does not apply.
             request._body = request.read()
-        fault = self._matching_fault(request) if request.path.startswith("/v2/") else None
+        api_call = request.path.startswith("/v2/")
+        if api_call and settings.SIMULATOR_LATENCY_MS > 0:
+            # Every call takes at least this long, as over a network to Telnyx (benchmarks).
+            time.sleep(settings.SIMULATOR_LATENCY_MS / 1000)
+        fault = self._matching_fault(request) if api_call else None
         if fault is not None and fault.kind in ("rate_limit", "error"):
             return self._fault_response(fault)
         if fault is not None and fault.kind == "latency":

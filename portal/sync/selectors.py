@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portal.accounts.models import TelnyxAccount
+from portal.core.leases import lease_held
 from portal.sync.models import SyncRun
 
 
@@ -11,8 +12,15 @@ def sync_latest(*, account: TelnyxAccount | None) -> dict:
     if account is None:
         return {"active": None, "last_done": None}
     runs = SyncRun.objects.filter(account=account)
+    active = runs.filter(state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)).first()
+    if (
+        active is not None
+        and active.state == SyncRun.State.RUNNING
+        and not lease_held(f"account:{account.pk}")
+    ):
+        active = None  # its worker died (its lease ran out unrenewed): "Sync now" is offered again
     return {
-        "active": runs.filter(state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)).first(),
+        "active": active,
         "last_done": runs.filter(state=SyncRun.State.DONE).first(),
         "last_failed": runs.filter(state=SyncRun.State.FAILED).first(),
     }

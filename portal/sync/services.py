@@ -11,15 +11,17 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from portal import telnyx
 from portal.accounts.models import TelnyxAccount
-from portal.core.leases import LEASE_SECONDS, lease
+from portal.core.leases import HeldLease, lease, lease_held
 from portal.core.mirror import mark_removed
 from portal.core.models import StatusChange
 from portal.core.telnyx_errors import telnyx_read_error
@@ -29,17 +31,20 @@ from portal.enterprises import services as enterprise_services
 from portal.enterprises.models import Enterprise
 from portal.numbers import mirror as number_mirror
 from portal.numbers.models import IN_FLIGHT, Batch, DirNumber
+from portal.sync.fetch import PageFetcher
 from portal.sync.models import SyncRun, WebhookEvent
 
 logger = logging.getLogger("portal.sync")
 
 PAGES_PER_COMMIT = 4  # number pages (of 250) written in one transaction
 REFRESH_EVERY = timedelta(seconds=10)
+RATE_LIMIT_RETRIES = 6  # per request: with a few in flight, a 429 often meets several at once
+QUEUED_PATIENCE = 15 * 60  # seconds a queued "Sync now" may wait for a worker before another is allowed
 
 
 def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = None) -> SyncRun:
     """Bring the team's mirror up to date: everything (full) or only what is in flight (incremental)."""
-    with lease(f"account:{account.pk}"):
+    with lease(f"account:{account.pk}", seconds=settings.SYNC_LEASE_SECONDS) as held:
         # An account never mirrored in full has nothing "in flight" to follow yet: the first sync,
         # whoever asks for it (the minute schedule, just after a key is saved), reads everything.
         full = (
@@ -55,11 +60,11 @@ def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = No
             run.state, run.kind = SyncRun.State.RUNNING, kind
             run.save(update_fields=["state", "kind"])
         try:
-            with telnyx.get_client(api_key=account.api_key) as api:
+            with telnyx.get_client(api_key=account.api_key, max_rate_limit_retries=RATE_LIMIT_RETRIES) as api:
                 if full:
-                    _sync_full(api, account, run)
+                    _sync_full(api, account, run, held)
                 else:
-                    _sync_in_flight(api, account, run)
+                    _sync_in_flight(api, account, run, held)
                 run.api_calls = api.calls
         except telnyx.TelnyxError as exc:
             # The sync card shows it: the same words as every other failed read.
@@ -72,98 +77,183 @@ def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = No
         return run
 
 
-def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -> None:
+def _sync_full(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun, held: HeldLease) -> None:
+    """Every page of every listing, a few requests in flight; written here, in this thread, as pages land."""
     team = account.team
     at = timezone.now()
-    enterprises: dict[str, Enterprise] = {}
-    for remotes in api.enterprise_pages():
-        with transaction.atomic():
-            enterprises.update(
-                enterprise_services.enterprises_apply_remote(team=team, remotes=remotes, at=at)
-            )
-        run.pages += 1
-    mark_removed(Enterprise.objects.filter(team=team), seen=set(enterprises), at=at)
+    with PageFetcher(api, width=settings.SYNC_CONCURRENCY) as fetcher:
+        # Enterprises and DIRs are read together; DIRs are written once every enterprise is in.
+        fetcher.add(api.enterprise_listing(), "enterprises")
+        fetcher.add(api.dir_listing(), "dirs")
+        enterprises: dict[str, Enterprise] = {}
+        dir_pages: list[list] = []
+        for pages in fetcher.batches():
+            held.renew()
+            for page in pages:
+                if not page.items:  # an empty listing's page 1, or past its end
+                    continue
+                if page.tag == "dirs":
+                    dir_pages.append(page.items)
+                    continue
+                with transaction.atomic():
+                    enterprises.update(
+                        enterprise_services.enterprises_apply_remote(team=team, remotes=page.items, at=at)
+                    )
+                run.pages += 1
+        # Only listings read to their end get here (a failed page raised): removals are sure.
+        mark_removed(Enterprise.objects.filter(team=team), seen=set(enterprises), at=at)
+        dirs: dict[str, Dir] = {}
+        for remotes in dir_pages:
+            with transaction.atomic():
+                dirs.update(
+                    dir_services.dirs_apply_remote(
+                        team=team, remotes=remotes, enterprises=enterprises, source=StatusChange.Source.SYNC, at=at
+                    )
+                )  # fmt: skip
+            run.pages += 1
+        mark_removed(Dir.objects.filter(team=team), seen=set(dirs), at=at)
+        run.dirs_total = len(dirs)
+        SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_total=run.dirs_total)
 
-    dirs: dict[str, Dir] = {}
-    for remotes in api.dir_pages():
-        with transaction.atomic():
-            dirs.update(
-                dir_services.dirs_apply_remote(
-                    team=team,
-                    remotes=remotes,
-                    enterprises=enterprises,
-                    source=StatusChange.Source.SYNC,
-                    at=at,
-                )
-            )
-        run.pages += 1
-    mark_removed(Dir.objects.filter(team=team), seen=set(dirs), at=at)
-    run.dirs_total = len(dirs)
-    SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_total=run.dirs_total)
-    for dir_ in dirs.values():
-        run.pages += dir_children_sync(api, dir_, at=at)
-        run.dirs_done += 1
-        # Progress for the dashboard's bar (one small write per DIR, not per page of numbers).
-        SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_done=run.dirs_done)
+        def progress(pages: int, done: int) -> None:
+            run.pages += pages
+            run.dirs_done += done
+            # Progress for the dashboard's card: a small write now and then, not one per page.
+            SyncRun.objects.filter(pk=run.pk).update(pages=run.pages, dirs_done=run.dirs_done)
+
+        _children_sync(fetcher, api, list(dirs.values()), at=at, held=held, progress=progress)
 
 
-def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at) -> int:
+def dir_children_sync(api: telnyx.TelnyxClient, dir_: Dir, *, at, held: HeldLease | None = None) -> int:
     """Mirror all batches, then all attached numbers, of one DIR; returns the pages read."""
-    pages = 0
-    batches: dict[str, int] = {}
-    # A DIR with no batch mirrored (its first sync) has nothing to compare: its batches are inserted.
-    new_batches = not Batch.objects.filter(dir=dir_).exists()
-    for remotes in api.batch_pages(dir_.remote_id):
+    read = 0
+
+    def count(pages: int, done: int) -> None:
+        nonlocal read
+        read += pages
+
+    with PageFetcher(api, width=settings.SYNC_CONCURRENCY) as fetcher:
+        _children_sync(fetcher, api, [dir_], at=at, held=held, progress=count)
+    return read
+
+
+PROGRESS_EVERY = 1.0  # seconds between progress writes
+
+
+def _children_sync(fetcher: PageFetcher, api, dirs: list[Dir], *, at, held, progress) -> None:
+    """The batch and number listings of many DIRs read at once; each DIR's numbers written after its batches."""
+    children: dict[int, _DirChildren] = {}
+    for dir_ in dirs:
+        children[dir_.pk] = _DirChildren(dir_, at=at)
+        fetcher.add(api.batch_listing(dir_.remote_id), ("batches", dir_.pk))
+        fetcher.add(api.number_listing(dir_.remote_id), ("numbers", dir_.pk))
+    pages = done = 0
+    written = time.monotonic()
+    for batch in fetcher.batches(group=PAGES_PER_COMMIT):
+        if held is not None:
+            held.renew()
+        touched: dict[int, _DirChildren] = {}
+        for page in batch:
+            kind, dir_pk = page.tag
+            child = touched[dir_pk] = children[dir_pk]
+            if kind == "batches":
+                if page.items:
+                    child.batch_page(page.items)
+                child.batches_read = page.last
+            else:
+                if page.items:
+                    child.waiting.append(page.items)
+                child.numbers_read = page.last
+        for child in touched.values():
+            pages += child.flush()
+            if child.finished:
+                done += 1
+                del children[child.dir.pk]
+        if pages and (done or time.monotonic() - written >= PROGRESS_EVERY):
+            progress(pages, done)
+            pages = done = 0
+            written = time.monotonic()
+    if pages or done:
+        progress(pages, done)
+
+
+class _DirChildren:
+    """One DIR's batches and numbers as their pages land: batches first, numbers once all batches are in.
+
+    Removals are marked only for a listing read to its end; a sync stopped by a failed page leaves
+    the rows it did write (upserts, right as far as they go) and marks nothing removed.
+    """
+
+    def __init__(self, dir_: Dir, *, at) -> None:
+        self.dir, self.at = dir_, at
+        # A DIR with no batch mirrored (its first sync) has nothing to compare: its batches are inserted.
+        self.new_batches = not Batch.objects.filter(dir=dir_).exists()
+        self.batches: dict[str, int] = {}
+        self.batches_read = self.numbers_read = self.finished = False
+        self.batch_pages = 0
+        self.waiting: list[list] = []  # number pages not written yet
+        self.seen: set[str] = set()
+        self.known = self.fresh = False
+
+    def batch_page(self, remotes) -> None:
         with transaction.atomic():
-            if new_batches:
-                batches.update(number_mirror.batches_insert_new(dir=dir_, remotes=remotes, at=at))
+            if self.new_batches:
+                self.batches.update(
+                    number_mirror.batches_insert_new(dir=self.dir, remotes=remotes, at=self.at)
+                )
             else:
                 rows = number_mirror.batches_apply_remote(
-                    dir=dir_, remotes=remotes, source=StatusChange.Source.SYNC, at=at
+                    dir=self.dir, remotes=remotes, source=StatusChange.Source.SYNC, at=self.at
                 )
-                batches.update({rid: row.pk for rid, row in rows.items()})
-        pages += 1
-    mark_removed(Batch.objects.filter(dir=dir_), seen=set(batches), at=at)
-    seen: set[str] = set()
-    # A DIR with no number mirrored yet has no earlier attachment to retire, and a DIR with no row
-    # at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
-    known = DirNumber.objects.filter(dir=dir_, removed_at=None).exists()
-    fresh = not known and not DirNumber.objects.filter(dir=dir_).exists()
-    # Pages are fetched first and written a few at a time: fewer commits, and no transaction is
-    # ever open while waiting on Telnyx.
-    for group in itertools.batched(api.number_pages(dir_.remote_id), PAGES_PER_COMMIT):
-        with transaction.atomic():
-            for remotes in group:
-                seen.update(
+                self.batches.update({rid: row.pk for rid, row in rows.items()})
+        self.batch_pages += 1
+
+    def flush(self) -> int:
+        """Write what can be written now; returns the pages done (batch pages count once their listing ends)."""
+        if not self.batches_read:
+            return 0
+        pages = 0
+        if self.batch_pages is not None:
+            mark_removed(Batch.objects.filter(dir=self.dir), seen=set(self.batches), at=self.at)
+            pages, self.batch_pages = self.batch_pages, None
+            # A DIR with no number mirrored yet has no earlier attachment to retire, and a DIR with no
+            # row at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
+            self.known = DirNumber.objects.filter(dir=self.dir, removed_at=None).exists()
+            self.fresh = not self.known and not DirNumber.objects.filter(dir=self.dir).exists()
+        # A few pages per transaction, and per statement: fewer commits and round trips (on
+        # PostgreSQL the server's time per statement is most of the cost), none open while waiting on Telnyx.
+        for group in itertools.batched(self.waiting, PAGES_PER_COMMIT):
+            with transaction.atomic():
+                self.seen.update(
                     number_mirror.numbers_apply_remote(
-                        dir=dir_,
-                        remotes=remotes,
-                        batches=batches,
-                        source=StatusChange.Source.SYNC,
-                        at=at,
-                        retire_replaced=known,
-                        fresh=fresh,
-                    )  # fmt: skip
-                )
-        pages += len(group)
-    if mark_removed(DirNumber.objects.filter(dir=dir_), seen=seen, at=at):
-        number_mirror.numbers_changed(dir_id=dir_.pk)
-    return pages
+                        dir=self.dir, remotes=[r for remotes in group for r in remotes], batches=self.batches,
+                        source=StatusChange.Source.SYNC, at=self.at, retire_replaced=self.known, fresh=self.fresh,
+                    )
+                )  # fmt: skip
+            pages += len(group)
+        self.waiting = []
+        if self.numbers_read and not self.finished:
+            if mark_removed(DirNumber.objects.filter(dir=self.dir), seen=self.seen, at=self.at):
+                number_mirror.numbers_changed(dir_id=self.dir.pk)
+            self.finished = True
+        return pages
 
 
-def _sync_in_flight(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun) -> None:
+def _sync_in_flight(api: telnyx.TelnyxClient, account: TelnyxAccount, run: SyncRun, held: HeldLease) -> None:
     """Only DIRs and batches still under review are fetched; terminal ones are left alone."""
     team = account.team
     at = timezone.now()
     for dir_ in Dir.objects.filter(team=team, removed_at=None, status__in=Dir.IN_FLIGHT).select_related(
         "enterprise"
     ):
+        held.renew()
         dir_refresh(api, dir_, source=StatusChange.Source.SYNC, at=at)
         run.pages += 1
     in_flight = Batch.objects.filter(dir__team=team, removed_at=None, status__in=IN_FLIGHT).select_related(
         "dir"
     )
     for batch in in_flight:
+        held.renew()
         batch_refresh(api, batch, source=StatusChange.Source.SYNC, at=at)
         run.pages += 1
 
@@ -210,10 +300,13 @@ def dir_sync(*, dir_id: int, source: str = StatusChange.Source.SYNC) -> None:
     account = TelnyxAccount.objects.filter(team_id=dir_.team_id).first() if dir_ is not None else None
     if account is None:
         return  # the DIR or the team's key went away after the task was queued: nothing to read
-    with lease(f"account:{account.pk}"), telnyx.get_client(api_key=account.api_key) as api:
+    with (
+        lease(f"account:{account.pk}", seconds=settings.SYNC_LEASE_SECONDS) as held,
+        telnyx.get_client(api_key=account.api_key, max_rate_limit_retries=RATE_LIMIT_RETRIES) as api,
+    ):
         at = timezone.now()
         if dir_refresh(api, dir_, source=source, at=at) is not None:
-            dir_children_sync(api, dir_, at=at)
+            dir_children_sync(api, dir_, at=at, held=held)
 
 
 class WebhookRejected(Exception):
@@ -266,7 +359,12 @@ def sync_request(*, account: TelnyxAccount, user, request=None) -> SyncRun:
     active = SyncRun.objects.filter(
         account=account, state__in=(SyncRun.State.QUEUED, SyncRun.State.RUNNING)
     ).first()
-    if active is not None and active.started_at > timezone.now() - timedelta(seconds=LEASE_SECONDS):
+    # A running sync is alive while it renews its lease; a queued one waits its turn for a while.
+    if active is not None and (
+        lease_held(f"account:{account.pk}")
+        if active.state == SyncRun.State.RUNNING
+        else active.started_at > timezone.now() - timedelta(seconds=QUEUED_PATIENCE)
+    ):
         return active
     if active is not None:  # its worker died; it must not block "Sync now" forever
         SyncRun.objects.filter(pk=active.pk).update(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -25,6 +27,15 @@ _sleep = time.sleep  # module-level so tests can make retries instant
 MAX_RETRY_WAIT = 60.0
 
 
+@dataclass(frozen=True)
+class Listing[T]:
+    """A paged listing (path, query, how to parse an item): what `pages()` and a concurrent fetcher read."""
+
+    path: str
+    parse: Callable[[dict], T]
+    params: dict = field(default_factory=dict)
+
+
 class TelnyxClient:
     """A client for one Telnyx account (one API key); use as a context manager per unit of work."""
 
@@ -36,6 +47,7 @@ class TelnyxClient:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         max_retries: int = 2,
+        max_rate_limit_retries: int | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._http = httpx.Client(
@@ -46,9 +58,19 @@ class TelnyxClient:
         )
         self._key_hint = f"…{api_key[-4:]}" if api_key else "(none)"
         self.max_retries = max_retries
+        # 429s are the server pacing us, not failures: a caller may give them a budget of their own.
+        self.max_rate_limit_retries = (
+            max_retries if max_rate_limit_retries is None else max_rate_limit_retries
+        )
         self._sleep = sleep or (lambda seconds: _sleep(seconds))
         self.calls = 0  # HTTP requests made, retries included (benchmarks read it)
-        self.http_seconds = 0.0  # time spent waiting on Telnyx
+        self.http_seconds = 0.0  # time spent waiting on Telnyx (summed over threads)
+        self.throttled = 0  # 429 answers received
+        self.idle_seconds = 0.0  # time a caller of this client spent waiting for pages (benchmarks)
+        # One client may be shared by a sync's fetching threads (httpx.Client is thread-safe): the
+        # counters and the rate gate below are guarded by this lock.
+        self._lock = threading.Lock()
+        self._resume_at = 0.0  # monotonic time before which no request is sent (after a 429)
 
     def __repr__(self) -> str:  # never show the key
         return f"<TelnyxClient {self._http.base_url} key {self._key_hint}>"
@@ -65,9 +87,14 @@ class TelnyxClient:
     # --- plumbing -----------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        attempt = 0
+        attempt = throttled = 0
+        waited = False
         while True:
-            self.calls += 1
+            if not waited:
+                self._gate_wait()
+            waited = False
+            with self._lock:
+                self.calls += 1
             started = time.perf_counter()
             try:
                 response = self._http.request(method, path.lstrip("/"), **kwargs)
@@ -82,24 +109,59 @@ class TelnyxClient:
                 )
                 error.__cause__ = exc
             else:
-                self.http_seconds += time.perf_counter() - started
+                self._count(time.perf_counter() - started, response)
                 if response.is_success:
                     return response
                 error = self._error(response)
             retryable = isinstance(error, errors.RateLimitError | errors.ServerError | errors.TransportError)
-            if method != "GET" or not retryable or attempt >= self.max_retries:
+            rate_limited = isinstance(error, errors.RateLimitError)
+            budget_left = (
+                throttled < self.max_rate_limit_retries if rate_limited else attempt < self.max_retries
+            )
+            if method != "GET" or not retryable or not budget_left:
                 raise error
-            delay = self._retry_delay(error, attempt)
+            delay = self._retry_delay(error, throttled if rate_limited else attempt)
             logger.info(
                 "telnyx: %s %s failed (%s), retry %d in %.2f s",
                 method,
                 path,
                 error.status,
-                attempt + 1,
+                (throttled if rate_limited else attempt) + 1,
                 delay,
             )
+            if rate_limited:
+                # Every thread of this client holds back, not only the one that was told to.
+                self._gate_hold(delay)
+                throttled += 1
+            else:
+                attempt += 1
             self._sleep(delay)
-            attempt += 1
+            waited = True
+
+    def _count(self, seconds: float, response: httpx.Response) -> None:
+        with self._lock:
+            self.http_seconds += seconds
+            if response.status_code == 429:
+                self.throttled += 1
+        # Telnyx's documented headers: nothing left in this window means waiting for its reset.
+        remaining = response.headers.get("x-ratelimit-remaining")
+        if response.status_code != 429 and remaining is not None and remaining.strip() == "0":
+            try:
+                reset = float(response.headers.get("x-ratelimit-reset", ""))
+            except ValueError:
+                reset = 0.0
+            if 0 < reset <= MAX_RETRY_WAIT:
+                self._gate_hold(reset)
+
+    def _gate_hold(self, seconds: float) -> None:
+        with self._lock:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
+    def _gate_wait(self) -> None:
+        with self._lock:
+            wait = self._resume_at - time.monotonic()
+        if wait > 0:
+            self._sleep(wait)
 
     @staticmethod
     def _retry_delay(error: errors.TelnyxError, attempt: int) -> float:
@@ -162,6 +224,16 @@ class TelnyxClient:
             if total is not None and current >= total:
                 return
             number = current + 1
+
+    def listing_page[T](self, listing: Listing[T], number: int) -> tuple[list[T], int | None]:
+        """One page (size 250) of a listing: its parsed items and `meta.total_pages` (None if absent)."""
+        body = self._json(
+            "GET", listing.path, params={**listing.params, "page[number]": number, "page[size]": PAGE_SIZE}
+        )
+        total = (body.get("meta") or {}).get("total_pages")
+        return [listing.parse(item) for item in body.get("data") or []], total if isinstance(
+            total, int
+        ) else None
 
     def _iterate[T](self, path: str, parse: Callable[[dict], T], params: dict | None = None) -> Iterator[T]:
         for page in self.pages(path, parse, params):
@@ -321,9 +393,29 @@ class TelnyxClient:
         """Every number attached to a DIR."""
         return self._iterate(f"dir/{dir_id}/phone_numbers", schemas.DirPhoneNumber.from_dict)
 
+    @staticmethod
+    def enterprise_listing() -> Listing[schemas.Enterprise]:
+        """Every enterprise of the account (for `listing_page` or a concurrent fetcher)."""
+        return Listing("enterprises", _enterprise)
+
+    @staticmethod
+    def dir_listing() -> Listing[schemas.Dir]:
+        """Every DIR of the account."""
+        return Listing("dir", schemas.Dir.from_dict)
+
+    @staticmethod
+    def batch_listing(dir_id: str) -> Listing[schemas.Batch]:
+        """A DIR's batches, without parsing their embedded numbers (listed separately)."""
+        return Listing(f"dir/{dir_id}/phone_number_batches", schemas.Batch.summary_from_dict)
+
+    @staticmethod
+    def number_listing(dir_id: str) -> Listing[schemas.DirPhoneNumber]:
+        """The numbers attached to a DIR."""
+        return Listing(f"dir/{dir_id}/phone_numbers", schemas.DirPhoneNumber.from_dict)
+
     def enterprise_pages(self) -> Iterator[list[schemas.Enterprise]]:
         """Every enterprise, a page (250) at a time, for bulk mirroring."""
-        return self.pages("enterprises", lambda raw: schemas.build(schemas.Enterprise, raw))
+        return self.pages("enterprises", _enterprise)
 
     def dir_pages(self) -> Iterator[list[schemas.Dir]]:
         """Every DIR of the account, a page at a time."""
@@ -395,6 +487,10 @@ class TelnyxClient:
         )
         found = {f.get("number_val_e164") for f in raw.get("found") or [] if isinstance(f, dict)}
         return found, list(raw.get("not_found") or [])
+
+
+def _enterprise(raw: dict) -> schemas.Enterprise:
+    return schemas.build(schemas.Enterprise, raw)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -22,7 +22,7 @@ def test_a_second_worker_is_turned_away_while_the_first_holds_the_lease(monkeypa
     inside, release = threading.Event(), threading.Event()
     outcomes: dict[str, str] = {}
 
-    def slow_sync(api, account, run):
+    def slow_sync(api, account, run, held):
         inside.set()
         release.wait(10)
 

@@ -84,7 +84,16 @@ def test_an_abandoned_queued_sync_does_not_block_sync_now(client_as, member_a, t
 
 
 def test_running_sync_shows_n_of_m(client_as, member_a, team_a, connected):
-    SyncRun.objects.create(account=connected, kind="full", state="running", dirs_total=12, dirs_done=5)
-    response = client_as(member_a).get(reverse("sync:sync_status", args=[team_a.slug]), headers=HX)
-    assert "Syncing… 5 of 12 DIRs" in response.text
+    from portal.core.leases import lease
+
+    SyncRun.objects.create(
+        account=connected, kind="full", state="running", dirs_total=12, dirs_done=5, pages=57
+    )
+    url = reverse("sync:sync_status", args=[team_a.slug])
+    with lease(f"account:{connected.pk}", seconds=60):  # its worker is alive and renewing
+        response = client_as(member_a).get(url, headers=HX)
+    assert "Syncing… 5 of 12 DIRs, 57 pages read" in response.text
     assert 'value="5" max="12"' in response.text and 'hx-trigger="every 2s"' in response.text
+    # Its worker died: once the lease has run out, the card offers "Sync now" again.
+    response = client_as(member_a).get(url, headers=HX)
+    assert "Syncing…" not in response.text and 'id="sync-now"' in response.text

@@ -45,6 +45,17 @@ class Command(BaseCommand):
         sync = sub.add_parser("sync", help="Full then incremental sync of N numbers spread over D DIRs.")
         sync.add_argument("--numbers", type=int, default=10_000)
         sync.add_argument("--dirs", type=int, default=10)
+        sync.add_argument(
+            "--latency-ms", type=int, default=0, help="milliseconds the simulator waits before each API call"
+        )
+        sync.add_argument(
+            "--server",
+            action="store_true",
+            help="run the simulator as its own server process (runsimulator on a free port), as in production",
+        )
+        sync.add_argument(
+            "--concurrency", type=int, default=None, help="requests in flight (default: SYNC_CONCURRENCY)"
+        )
         add = sub.add_parser("add", help="Pre-flight and add N numbers to one verified DIR, in chunks of 15.")
         add.add_argument("--numbers", type=int, default=1000)
         add.add_argument(
@@ -68,7 +79,7 @@ class Command(BaseCommand):
         # Time what production runs: with DEBUG on, Django would format and keep every query's SQL.
         settings.DEBUG = False
         if what == "sync":
-            self._sync(numbers=options["numbers"], dirs=options["dirs"])
+            self._sync(**{k: options[k] for k in ("numbers", "dirs", "latency_ms", "server", "concurrency")})
         if what == "add":
             self._add(numbers=options["numbers"])
             if options["workers"]:
@@ -76,9 +87,13 @@ class Command(BaseCommand):
         elif what == "pages":
             self._pages(sizes=options["sizes"], repeat=options["repeat"], keep=options["keep"])
 
-    def _sync(self, *, numbers: int, dirs: int) -> None:
+    def _sync(
+        self, *, numbers: int, dirs: int, latency_ms: int, server: bool, concurrency: int | None
+    ) -> None:
+        from django.conf import settings
+
         from portal.simulator.models import Account, Batch, Dir
-        from portal.simulator.wsgi import SimulatorHandler
+        from portal.sync.benchmark_server import simulator_process
 
         out = io.StringIO()
         started = time.monotonic()
@@ -90,21 +105,62 @@ class Command(BaseCommand):
             name=f"Benchmark {account.id.hex[:6]}", slug=f"bench-{account.id.hex[:10]}"
         )
         telnyx_account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
-        transport = httpx.WSGITransport(app=SimulatorHandler())
-        # In one process the simulator's request signals would close the portal's own database
-        # connection after every API call; separate servers never do that, so neither may this.
-        from django.db.backends.base.base import BaseDatabaseWrapper
-
-        BaseDatabaseWrapper.close_if_unusable_or_obsolete = lambda self: None
-        base_url = "http://simulator.local/v2"
-
+        if concurrency is not None:
+            settings.SYNC_CONCURRENCY = concurrency
         # The least a full sync can do: every page of every listing, once.
         lower = 1 + math.ceil(dirs / 250)  # the enterprise page(s) and the DIR pages
         for dir_ in Dir.objects.filter(account=account):
             lower += math.ceil(dir_.numbers.count() / 250) + math.ceil(
                 Batch.objects.filter(dir=dir_).count() / 250
             )
+        if server:
+            # The simulator in its own process, as in production: its GIL is not the sync's.
+            with simulator_process(latency_ms=latency_ms) as base_url:
+                rows = self._sync_runs(telnyx_account, numbers, transport=None, base_url=f"{base_url}/v2")
+        else:
+            from django.db.backends.base.base import BaseDatabaseWrapper
 
+            from portal.simulator.wsgi import SimulatorHandler
+
+            # In one process the simulator's request signals would close the portal's own database
+            # connection after every API call; separate servers never do that, so neither may this.
+            BaseDatabaseWrapper.close_if_unusable_or_obsolete = lambda self: None
+            settings.SIMULATOR_LATENCY_MS = latency_ms
+            transport = httpx.WSGITransport(app=SimulatorHandler())
+            rows = self._sync_runs(
+                telnyx_account, numbers, transport=transport, base_url="http://simulator.local/v2"
+            )
+        mode = "its own server" if server else "in-process"
+        self.stdout.write(
+            f"simulator {mode}, {latency_ms} ms per call; {settings.SYNC_CONCURRENCY} request(s) in flight"
+        )
+        self.stdout.write(f"API calls, lower bound for a full sync: {lower}")
+        self.stdout.write(
+            f"{'sync':<12} {'API calls':>9} {'429s':>5} {'wall s':>8} {'in API s':>8} {'waited s':>8} "
+            f"{'local numbers/s':>16} {'queries':>8} {'+peak RSS MiB':>14}"
+        )
+        for kind, calls, throttled, wall, http, waited, rate, query_count, peak in rows:
+            rate_text = f"{rate:,.0f}" if rate else "—"
+            self.stdout.write(
+                f"{kind:<12} {calls:>9} {throttled:>5} {wall:>8.2f} {http:>8.2f} {waited:>8.2f} "
+                f"{rate_text:>16} {query_count:>8} {peak / 2**20:>14.1f}"
+            )
+        full_calls, incremental_calls = rows[0][1], rows[1][1]
+        self.stdout.write(
+            f"incremental / full calls: {incremental_calls / full_calls:.2%}; full calls vs lower bound: "
+            f"{full_calls} / {lower}; full wall vs {lower} calls one after another: "
+            f"{rows[0][3] / max(lower * latency_ms / 1000, 1e-9):.0%}"
+            if latency_ms
+            else f"incremental / full calls: {incremental_calls / full_calls:.2%}; full calls vs lower bound: "
+            f"{full_calls} / {lower}"
+        )
+        self.stdout.write(
+            "in API s: time in HTTP summed over the fetching threads; waited s: time the sync's own thread "
+            "waited for pages; local numbers/s: numbers / (wall - waited)"
+        )
+
+    def _sync_runs(self, telnyx_account, numbers: int, *, transport, base_url: str) -> list[tuple]:
+        """A full then an incremental sync; one row of figures each."""
         rows = []
         for kind, full in (("full", True), ("incremental", False)):
             clients: list[telnyx.TelnyxClient] = []
@@ -119,21 +175,13 @@ class Command(BaseCommand):
             # Growth of the process's peak resident size (KiB on Linux); tracemalloc would slow the run 3x.
             peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) * 1024
             http = sum(c.http_seconds for c in clients)
-            local = max(wall - http, 1e-9)
-            rows.append((kind, run.api_calls, wall, http, numbers / local if full else None, queries.n, peak))
-        self.stdout.write(f"API calls, lower bound for a full sync: {lower}")
-        self.stdout.write(
-            f"{'sync':<12} {'API calls':>9} {'wall s':>8} {'in API s':>8} {'local numbers/s':>16} {'queries':>8} {'+peak RSS MiB':>14}"
-        )
-        for kind, calls, wall, http, rate, query_count, peak in rows:
-            rate_text = f"{rate:,.0f}" if rate else "—"
-            self.stdout.write(
-                f"{kind:<12} {calls:>9} {wall:>8.2f} {http:>8.2f} {rate_text:>16} {query_count:>8} {peak / 2**20:>14.1f}"
-            )
-        full_calls, incremental_calls = rows[0][1], rows[1][1]
-        self.stdout.write(
-            f"incremental / full calls: {incremental_calls / full_calls:.2%}; full calls vs lower bound: {full_calls} / {lower}"
-        )
+            throttled = sum(c.throttled for c in clients)
+            # Sequential calls outside the page fetcher (an incremental sync's) are waited on too.
+            waited = sum(c.idle_seconds for c in clients) or http
+            local = max(wall - waited, 1e-9)
+            rate = numbers / local if full else None
+            rows.append((kind, run.api_calls, throttled, wall, http, waited, rate, queries.n, peak))
+        return rows
 
     # --- Numbers and batches pages, removal
 
