@@ -45,6 +45,11 @@ QUEUED_PATIENCE = 15 * 60  # seconds a queued "Sync now" may wait for a worker b
 def account_sync(*, account: TelnyxAccount, full: bool, run: SyncRun | None = None) -> SyncRun:
     """Bring the team's mirror up to date: everything (full) or only what is in flight (incremental)."""
     with lease(f"account:{account.pk}", seconds=settings.SYNC_LEASE_SECONDS) as held:
+        # Holding the lease, no other sync of this account is alive: a run still "running" lost its
+        # worker (killed, its machine gone) and would show as running for ever.
+        SyncRun.objects.filter(account=account, state=SyncRun.State.RUNNING).exclude(
+            pk=run.pk if run else None
+        ).update(state=SyncRun.State.FAILED, error="Abandoned by its worker.", finished_at=timezone.now())
         # An account never mirrored in full has nothing "in flight" to follow yet: the first sync,
         # whoever asks for it (the minute schedule, just after a key is saved), reads everything.
         full = (

@@ -60,3 +60,26 @@ def test_an_expired_lease_is_taken_over():
     )
     with lease("account:1"):
         assert Lease.objects.get(key="account:1").holder != "crashed-worker"
+
+
+@pytest.mark.django_db(databases=["default", "simulator"])
+def test_a_run_whose_worker_died_is_closed_by_the_next_sync(connected, sim):
+    """A worker killed mid-sync leaves its run "running"; whoever next holds the lease marks it failed."""
+    from portal.sync.models import SyncRun
+
+    dead = SyncRun.objects.create(account=connected, kind=SyncRun.Kind.FULL, state=SyncRun.State.RUNNING)
+    other_team = Team.objects.create(name="Other Co", slug="other-co")
+    other = TelnyxAccount.objects.create(
+        team=other_team, api_key="KEY-other-0000000000", api_key_last4="0000"
+    )
+    elsewhere = SyncRun.objects.create(account=other, kind=SyncRun.Kind.FULL, state=SyncRun.State.RUNNING)
+
+    run = services.account_sync(account=connected, full=True)
+
+    dead.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert run.state == SyncRun.State.DONE
+    assert dead.state == SyncRun.State.FAILED
+    assert dead.error == "Abandoned by its worker."
+    assert dead.finished_at is not None
+    assert elsewhere.state == SyncRun.State.RUNNING  # another account's sync is not ours to close

@@ -47,10 +47,13 @@ class Processes:
         self.started.append(process)
         return process
 
-    def simulator(self) -> str:
-        """Start `runsimulator` on a free port; returns its base URL once it answers."""
+    def simulator(self, *, latency_ms: int = 0) -> str:
+        """Start `runsimulator` on a free port (on this process's simulator database, waiting `latency_ms`
+        before each API call); returns its base URL once it answers."""
         port = free_port()
-        self.start("runsimulator", "--port", str(port), "--no-autopilot")
+        process = self.start(
+            "runsimulator", "--port", str(port), "--no-autopilot", SIMULATOR_LATENCY_MS=str(latency_ms)
+        )
         server = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -58,8 +61,8 @@ class Processes:
                 httpx.get(f"{server}/v2/dir", timeout=1)
                 return server
             except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the simulator server did not start") from None
                 time.sleep(0.2)
 
     def cluster(self, *, server: str, workers: int) -> subprocess.Popen:

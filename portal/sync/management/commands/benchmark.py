@@ -93,7 +93,6 @@ class Command(BaseCommand):
         from django.conf import settings
 
         from portal.simulator.models import Account, Batch, Dir
-        from portal.sync.benchmark_server import simulator_process
 
         out = io.StringIO()
         started = time.monotonic()
@@ -115,7 +114,8 @@ class Command(BaseCommand):
             )
         if server:
             # The simulator in its own process, as in production: its GIL is not the sync's.
-            with simulator_process(latency_ms=latency_ms) as base_url:
+            with realpath.Processes() as processes:
+                base_url = processes.simulator(latency_ms=latency_ms)
                 rows = self._sync_runs(telnyx_account, numbers, transport=None, base_url=f"{base_url}/v2")
         else:
             from django.db.backends.base.base import BaseDatabaseWrapper
