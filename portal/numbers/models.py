@@ -57,17 +57,23 @@ class DirNumber(RemoteMirrorModel):
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers", db_index=False
     )
+    # Unique through a constraint, not unique=True: on PostgreSQL the field option also builds a
+    # `varchar_pattern_ops` index for LIKE queries nobody makes, paid for on every inserted number.
+    remote_id = models.CharField(max_length=64)
     phone_number = models.CharField(max_length=16)
-    status = models.CharField(max_length=24, choices=NumberStatus.choices, db_index=True)
+    # No index of its own: every status query is per DIR or per batch, and the composite indexes
+    # below serve those (a lone status index cost each sync insert two index updates on PostgreSQL).
+    status = models.CharField(max_length=24, choices=NumberStatus.choices)
     rejection_reason = models.JSONField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["phone_number"]
         constraints = [
+            models.UniqueConstraint(fields=["remote_id"], name="dirnumber_remote_id_unique"),
             models.UniqueConstraint(
                 fields=["dir", "phone_number"], condition=Q(removed_at=None), name="dirnumber_attached_unique"
-            )
+            ),
         ]
         indexes = [
             # --- Numbers and batches pages, removal: each serves one sort of the numbers page
