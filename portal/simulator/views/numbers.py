@@ -20,7 +20,7 @@ from portal.simulator.api import (
     parse_uuid,
 )
 from portal.simulator.models import Batch, Dir, DirNumberIndex, DirPhoneNumber, InventoryNumber, NumberBlock
-from portal.simulator.serializers import batch_json, number_json
+from portal.simulator.serializers import batch_json, number_json, numbers_json
 from portal.simulator.validation import normalize_number
 from portal.simulator.views.dirs import DOCUMENT_TYPES, get_dir, valid_document_type
 
@@ -328,11 +328,12 @@ def batch_list(request, dir_id: str, enterprise_id: str | None = None):
     number, size = page_params(request)
     total = batches.count()
     page = list(batches[(number - 1) * size : number * size]) if (number - 1) * size < total else []
-    by_batch: dict = {b.id: [] for b in page}
-    for row in DirPhoneNumber.objects.filter(batch_id__in=by_batch, removed_at=None).order_by("seq"):
-        by_batch[row.batch_id].append(row)
+    by_batch: dict = {str(b.id): [] for b in page}
+    numbers = DirPhoneNumber.objects.filter(batch_id__in=[b.id for b in page], removed_at=None)
+    for row in numbers_json(numbers.order_by("seq"), enterprise_id=str(dir_.enterprise_id)):
+        by_batch[row["batch_id"]].append(row)
     return page_response(
-        [batch_json(b, by_batch[b.id], dir_) for b in page], number=number, size=size, total=total
+        [batch_json(b, by_batch[str(b.id)], dir_) for b in page], number=number, size=size, total=total
     )
 
 
@@ -344,8 +345,8 @@ def batch_retrieve(request, dir_id: str, batch_id: str, enterprise_id: str | Non
         batch = None
     if batch is None:
         raise not_found("Phone number batch not found.")
-    numbers = list(DirPhoneNumber.objects.filter(batch=batch, removed_at=None).order_by("seq"))
-    return data(batch_json(batch, numbers, dir_))
+    numbers = DirPhoneNumber.objects.filter(batch=batch, removed_at=None).order_by("seq")
+    return data(batch_json(batch, numbers_json(numbers, enterprise_id=str(dir_.enterprise_id)), dir_))
 
 
 # --- inventory --------------------------------------------------------------------------------
