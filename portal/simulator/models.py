@@ -169,9 +169,17 @@ class Batch(models.Model):
     status = models.CharField(max_length=24, default="submitted", db_index=True)  # aggregate, kept current
     status_changed_at = models.DateTimeField()
     submitted_at = models.DateTimeField()
+    # 0, 1, 2… within the DIR in (submitted_at, id) order, no gaps (batches are never deleted on
+    # their own): a page of the newest-first listing is one indexed range, and the count is the
+    # newest batch's position + 1, at any size. Set by services.batch_position_assign.
+    position = models.PositiveIntegerField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["dir", "-submitted_at", "-id"], name="sim_batch_page_idx")]
+        indexes = [
+            models.Index(fields=["dir", "-submitted_at", "-id"], name="sim_batch_page_idx"),
+            models.Index(fields=["dir", "position"], name="sim_batch_position_idx"),
+            models.Index(fields=["dir", "status", "position"], name="sim_batch_status_idx"),
+        ]
 
 
 class DirPhoneNumber(models.Model):

@@ -108,3 +108,70 @@ def test_load_seed_writes_numbers_batches_inventory_and_the_paging_index(sim):
     assert pages[0]["meta"]["total_results"] == 260
     batches = sim.ok("GET", f"/v2/dir/{big.id}/phone_number_batches", params={"page[size]": 250})
     assert sum(b["total_count"] for b in batches["data"]) == 260
+
+
+def _listed(sim, dir_id, **params) -> list[str]:
+    ids, number = [], 1
+    while True:
+        body = sim.ok(
+            "GET",
+            f"/v2/dir/{dir_id}/phone_number_batches",
+            params={"page[size]": 2, "page[number]": number, **params},
+        )
+        if not body["data"]:
+            return ids
+        ids += [b["batch_id"] for b in body["data"]]
+        assert (
+            body["meta"]["total_results"]
+            == Batch.objects.filter(dir_id=dir_id, **_status_filter(params)).count()
+        )
+        number += 1
+
+
+def _status_filter(params: dict) -> dict:
+    return {"status": params["filter[status]"]} if "filter[status]" in params else {}
+
+
+def test_batch_pages_walk_newest_first_by_position_and_legacy_batches_get_positions(sim, verified):  # noqa: F811
+    dir_id = verified["id"]
+    for n in range(100, 107):
+        add(sim, dir_id, [f"+1312555{n:04}"])
+    newest_first = [
+        str(b)
+        for b in Batch.objects.filter(dir_id=dir_id)
+        .order_by("-submitted_at", "-id")
+        .values_list("id", flat=True)
+    ]
+    assert list(
+        Batch.objects.filter(dir_id=dir_id).order_by("-position").values_list("position", flat=True)
+    ) == list(range(6, -1, -1))
+    assert _listed(sim, dir_id) == newest_first
+
+    one = DirPhoneNumber.objects.filter(batch_id=newest_first[3]).get()
+    sim.ok("POST", f"/_sim/phone_numbers/{one.id}/transition", json={"to": "verified"})
+    assert _listed(sim, dir_id, **{"filter[status]": "verified"}) == [newest_first[3]]
+    assert _listed(sim, dir_id, **{"filter[status]": "submitted"}) == newest_first[:3] + newest_first[4:]
+
+    # Batches written before positions existed are numbered on the first listing.
+    Batch.objects.filter(dir_id=dir_id).update(position=None)
+    assert _listed(sim, dir_id) == newest_first
+    assert not Batch.objects.filter(dir_id=dir_id, position=None).exists()
+
+
+def test_a_batch_older_than_the_newest_takes_its_place_in_the_order(sim, verified):  # noqa: F811
+    dir_id = verified["id"]
+    for n in range(100, 103):
+        add(sim, dir_id, [f"+1312555{n:04}"])
+    batches = list(Batch.objects.filter(dir_id=dir_id).order_by("submitted_at"))
+    between = batches[0].submitted_at + (batches[1].submitted_at - batches[0].submitted_at) / 2
+    # As if the simulated clock had been set back: the new batch sorts between the first two.
+    late = Batch.objects.create(
+        account=batches[0].account, dir_id=dir_id, status_changed_at=between, submitted_at=between
+    )
+    services.batch_position_assign(late)
+    expected = [batches[2].id, batches[1].id, late.id, batches[0].id]
+    assert (
+        list(Batch.objects.filter(dir_id=dir_id).order_by("-position").values_list("id", flat=True))
+        == expected
+    )
+    assert _listed(sim, dir_id) == [str(b) for b in expected]

@@ -148,6 +148,7 @@ def _add_locked(request, dir_, raw_numbers, documents, loas):
             status_changed_at=at,
             submitted_at=at,
         )
+        services.batch_position_assign(batch)
         loa_id = parse_uuid(loas[0]["document_id"], "")
         readd = {
             n.phone_number: n
@@ -316,18 +317,29 @@ def remove(request, dir_id: str, enterprise_id: str | None = None):
 
 
 def batch_list(request, dir_id: str, enterprise_id: str | None = None):
+    """Newest first; a page is one range of batch positions, so its cost does not grow with the DIR."""
     dir_ = _dir_for(request, dir_id, enterprise_id)
-    batches = Batch.objects.filter(dir=dir_).order_by("-submitted_at", "-id")
+    batches = Batch.objects.filter(dir=dir_)
     status = request.GET.get("filter[status]")
-    if status:
-        if status not in NUMBER_STATUSES:
-            raise bad_request(
-                f"filter[status] must be one of: {', '.join(NUMBER_STATUSES)}.", parameter="filter[status]"
-            )
-        batches = batches.filter(status=status)
+    if status and status not in NUMBER_STATUSES:
+        raise bad_request(
+            f"filter[status] must be one of: {', '.join(NUMBER_STATUSES)}.", parameter="filter[status]"
+        )
     number, size = page_params(request)
-    total = batches.count()
-    page = list(batches[(number - 1) * size : number * size]) if (number - 1) * size < total else []
+    start = (number - 1) * size
+    if batches.filter(position=None).exists():
+        # Batches written before positions existed: number them once, now.
+        with services.atomic():
+            services.batch_positions_refresh(dir_.id)
+    if status:
+        batches = batches.filter(status=status).order_by("-position")
+        total = batches.count()
+        page = list(batches[start : start + size]) if start < total else []
+    else:
+        newest = batches.order_by("-position").values_list("position", flat=True).first()
+        total = 0 if newest is None else newest + 1
+        top = total - start  # positions below `top`, newest first
+        page = list(batches.filter(position__lt=top, position__gte=top - size).order_by("-position"))
     by_batch: dict = {str(b.id): [] for b in page}
     numbers = DirPhoneNumber.objects.filter(batch_id__in=[b.id for b in page], removed_at=None)
     for row in numbers_json(numbers.order_by("seq"), enterprise_id=str(dir_.enterprise_id)):

@@ -205,6 +205,7 @@ class Command(BaseCommand):
                     DirPhoneNumber.objects.filter(pk=row.pk), number_status, at=at, rejection_reason=reason
                 )
         services.number_index_refresh(dir_.id)
+        services.batch_positions_refresh(dir_.id)
         later = created + timedelta(days=2)
         if status == "suspended":
             InfringementClaim.objects.create(
@@ -275,10 +276,17 @@ class Command(BaseCommand):
                     updated_at=at,
                 )
                 count = min(per_dir, numbers - made)
+                # All batches share one timestamp, so their listing order is by id: number them so.
+                batch_ids = _uuids(-(-count // 15))
+                positions = {b: p for p, b in enumerate(sorted(batch_ids))}
                 for offset in range(0, count, CHUNK):
+                    size = min(CHUNK, count - offset)
+                    batches = [
+                        (b, positions[b]) for b in batch_ids[offset // 15 : (offset + size + 14) // 15]
+                    ]
                     with services.atomic():
                         self._load_chunk(
-                            account, dir_, at, base=start + made + offset, size=min(CHUNK, count - offset)
+                            account, dir_, at, base=start + made + offset, size=size, batches=batches
                         )
                 # The paging index number_index_refresh would build (a window query over the whole
                 # DIR): the DIR's numbers are exactly these, with consecutive seqs.
@@ -292,15 +300,14 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Seeded {made} numbers on {dirs} DIR(s); account key {account.api_key}")
         )
 
-    def _load_chunk(self, account, dir_, at, *, base: int, size: int) -> None:
-        """`size` numbers from inventory index `base` on: verified, 15 to a verified batch."""
+    def _load_chunk(self, account, dir_, at, *, base: int, size: int, batches: list[tuple]) -> None:
+        """`size` numbers from inventory index `base` on, 15 to each of `batches` ((id, position)), all verified."""
         phones = [f"+1{2000000000 + base + i:010d}" for i in range(size)]
-        batch_ids = _uuids(-(-size // 15))
         common = {"account": account, "status": "verified"}
         _insert(
             Batch,
-            ["id"],
-            [(b,) for b in batch_ids],
+            ["id", "position"],
+            batches,
             **common,
             dir=dir_,
             status_changed_at=at,
@@ -317,7 +324,7 @@ class Command(BaseCommand):
             DirPhoneNumber,
             ["id", "batch", "phone_number", "seq"],
             [
-                (row_id, batch_ids[i // 15], p, (base + i) * 16)
+                (row_id, batches[i // 15][0], p, (base + i) * 16)
                 for i, (row_id, p) in enumerate(zip(_uuids(size), phones, strict=True))
             ],
             **common,
