@@ -211,6 +211,9 @@ class DirPhoneNumber(models.Model):
         ]
         indexes = [
             models.Index(fields=["dir", "removed_at", "seq"], name="sim_dpn_list_idx"),
+            # The listing's own (attached numbers by seq): PostgreSQL cannot take the order from
+            # the index above, whose `removed_at IS NULL` is no equality, and sorted the whole DIR.
+            models.Index(fields=["dir", "seq"], condition=models.Q(removed_at=None), name="sim_dpn_live_idx"),
             models.Index(fields=["account", "phone_number", "removed_at"], name="sim_dpn_number_idx"),
             models.Index(fields=["batch", "seq"], name="sim_dpn_batch_idx"),
         ]
