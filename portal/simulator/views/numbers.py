@@ -328,8 +328,9 @@ def batch_list(request, dir_id: str, enterprise_id: str | None = None):
     number, size = page_params(request)
     start = (number - 1) * size
     if batches.filter(position=None).exists():
-        # Batches written before positions existed: number them once, now.
+        # Batches written before positions existed: number them once, now (under the lock adds take).
         with services.atomic():
+            Dir.objects.select_for_update().filter(pk=dir_.pk).first()
             services.batch_positions_refresh(dir_.id)
     if status:
         batches = batches.filter(status=status).order_by("-position")
