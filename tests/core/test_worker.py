@@ -16,7 +16,7 @@ from django_q.tasks import async_task
 
 from portal.accounts import services
 from portal.accounts.models import Role
-from tests import queue as task_queue
+from tests import task_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.workers

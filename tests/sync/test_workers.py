@@ -19,8 +19,8 @@ from portal.core.models import StatusChange
 from portal.dirs.models import Dir
 from portal.numbers.models import DirNumber
 from portal.sync.models import SyncRun
-from tests import queue as task_queue
 from tests import sim as simulator
+from tests import task_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = 6
