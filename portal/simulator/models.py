@@ -134,7 +134,8 @@ class InventoryNumber(models.Model):
     """A number in the account's Telnyx inventory (`GET /v2/phone_numbers`)."""
 
     id = models.CharField(primary_key=True, max_length=40)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inventory")
+    # No index of its own: the unique (account, phone_number) constraint below leads with it.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inventory", db_index=False)
     phone_number = models.CharField(max_length=16)
     status = models.CharField(max_length=24, default="active")
     phone_number_type = models.CharField(max_length=24, default="local")
@@ -168,17 +169,28 @@ class Batch(models.Model):
     status = models.CharField(max_length=24, default="submitted", db_index=True)  # aggregate, kept current
     status_changed_at = models.DateTimeField()
     submitted_at = models.DateTimeField()
+    # 0, 1, 2… within the DIR in (submitted_at, id) order, no gaps (batches are never deleted on
+    # their own): a page of the newest-first listing is one indexed range, and the count is the
+    # newest batch's position + 1, at any size. Set by services.batch_position_assign.
+    position = models.PositiveIntegerField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["dir", "-submitted_at", "-id"], name="sim_batch_page_idx")]
+        indexes = [
+            models.Index(fields=["dir", "-submitted_at", "-id"], name="sim_batch_page_idx"),
+            models.Index(fields=["dir", "position"], name="sim_batch_position_idx"),
+            models.Index(fields=["dir", "status", "position"], name="sim_batch_status_idx"),
+        ]
 
 
 class DirPhoneNumber(models.Model):
+    # seq and the three keys have no single-column index: every query (and every cascade) on them
+    # is served by a composite index below that leads with the key. Four fewer B-trees to update
+    # per row is a fifth of the time of loading a million numbers.
     id = models.UUIDField(primary_key=True, default=_uuid)
-    seq = models.BigIntegerField(db_index=True)  # global insertion order; stable, indexed paging
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    dir = models.ForeignKey(Dir, on_delete=models.CASCADE, related_name="numbers")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="numbers")
+    seq = models.BigIntegerField()  # global insertion order; stable, indexed paging (per DIR, per batch)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dir = models.ForeignKey(Dir, on_delete=models.CASCADE, related_name="numbers", db_index=False)
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="numbers", db_index=False)
     phone_number = models.CharField(max_length=16)
     status = models.CharField(max_length=24, default="submitted")
     loa_document_id = models.UUIDField(null=True)
@@ -199,6 +211,9 @@ class DirPhoneNumber(models.Model):
         ]
         indexes = [
             models.Index(fields=["dir", "removed_at", "seq"], name="sim_dpn_list_idx"),
+            # The listing's own (attached numbers by seq): PostgreSQL cannot take the order from
+            # the index above, whose `removed_at IS NULL` is no equality, and sorted the whole DIR.
+            models.Index(fields=["dir", "seq"], condition=models.Q(removed_at=None), name="sim_dpn_live_idx"),
             models.Index(fields=["account", "phone_number", "removed_at"], name="sim_dpn_number_idx"),
             models.Index(fields=["batch", "seq"], name="sim_dpn_batch_idx"),
         ]

@@ -239,6 +239,30 @@ def batches_recompute(batch_ids: Iterable, *, at: datetime) -> None:
             Batch.objects.filter(pk=batch.pk).update(status=aggregate, status_changed_at=at)
 
 
+def batch_position_assign(batch: Batch) -> None:
+    """Give a new batch its place in the DIR's listing order: after the newest one, as a rule."""
+    others = Batch.objects.filter(dir_id=batch.dir_id).exclude(pk=batch.pk)
+    newest = others.exclude(position=None).order_by("-position").first()
+    in_order = newest is None or (newest.submitted_at, newest.id) < (batch.submitted_at, batch.id)
+    if not in_order or others.filter(position=None).exists():
+        # An earlier timestamp (the simulated clock went back) or batches from before positions
+        # existed: number the whole DIR again.
+        batch_positions_refresh(batch.dir_id)
+        batch.refresh_from_db(fields=["position"])
+        return
+    batch.position = 0 if newest is None else newest.position + 1
+    Batch.objects.filter(pk=batch.pk).update(position=batch.position)
+
+
+def batch_positions_refresh(dir_id) -> None:
+    """Number all batches of a DIR 0, 1, 2… in (submitted_at, id) order (one window query)."""
+    ranked = Batch.objects.filter(dir_id=dir_id).annotate(
+        rank=Window(RowNumber(), order_by=[F("submitted_at").asc(), F("id").asc()])
+    )
+    rows = [Batch(id=pk, position=rank - 1) for pk, rank in ranked.values_list("id", "rank")]
+    Batch.objects.bulk_update(rows, ["position"], batch_size=500)
+
+
 def numbers_set_status(numbers, to: str, *, at: datetime, rejection_reason: dict | None = None) -> int:
     """Set the status of many attached numbers at once and refresh their batches."""
     rows = list(numbers.values_list("id", "batch_id", "account_id", "phone_number"))

@@ -1,4 +1,4 @@
-"""The real queue: a `manage.py qcluster` process picks up a task from the database broker."""
+"""The real queue: a `manage.py qcluster` process picks up a task from the broker (database or Redis)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from django_q.tasks import async_task
 
 from portal.accounts import services
 from portal.accounts.models import Role
+from tests import task_queue
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.workers
 
 
 def _database_url() -> str:
@@ -45,7 +47,10 @@ def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
         team=team_a, email="new@acme.test", role=Role.MEMBER, invited_by=admin_a
     )
     Success.objects.all().delete()  # the inline (sync) run from invitation_create does not count
+    queue = task_queue.broker()
+    queue.purge_queue()
     async_task("portal.accounts.tasks.send_invitation", invitation.pk, sync=False)
+    task_queue.assert_queued(queue, 1)
 
     env = {
         **os.environ,
@@ -74,6 +79,7 @@ def test_worker_process_sends_the_invitation_email(admin_a, team_a, tmp_path):
         output = worker.communicate(timeout=30)[0].decode(errors="replace")
         _wait_for_group_exit(worker.pid)  # …and they hold database sessions until they are gone
     assert Success.objects.filter(func="portal.accounts.tasks.send_invitation").count() == 1, output
+    assert queue.queue_size() == 0  # the worker took it from there
     mails = [p.read_text() for p in tmp_path.iterdir()]
     assert len(mails) == 1
     assert "To: new@acme.test" in mails[0]

@@ -20,9 +20,11 @@ from portal.dirs.models import Dir
 from portal.numbers.models import DirNumber
 from portal.sync.models import SyncRun
 from tests import sim as simulator
+from tests import task_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = 6
+pytestmark = pytest.mark.workers
 
 
 def _portal_database_url() -> str:
@@ -50,8 +52,11 @@ def test_two_qcluster_processes_never_sync_one_account_at_once(simulator_server)
     base, key = simulator_server
     team = Team.objects.create(name="Workers Co", slug="workers-co")
     account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
+    queue = task_queue.broker()
+    queue.purge_queue()
     for _ in range(TASKS):
         async_task("portal.sync.tasks.sync_account", account.pk, True, sync=False)
+    task_queue.assert_queued(queue, TASKS)
 
     env = {
         **os.environ,
@@ -81,6 +86,7 @@ def test_two_qcluster_processes_never_sync_one_account_at_once(simulator_server)
 
     results = list(Success.objects.values_list("result", flat=True))
     assert len(results) == TASKS, output
+    assert queue.queue_size() == 0
     busy = [r for r in results if str(r).startswith("busy")]
     synced = [r for r in results if str(r).startswith("full")]
     assert busy and synced, results  # the workers did contend, and the lease decided

@@ -20,7 +20,7 @@ from portal.simulator.api import (
     parse_uuid,
 )
 from portal.simulator.models import Batch, Dir, DirNumberIndex, DirPhoneNumber, InventoryNumber, NumberBlock
-from portal.simulator.serializers import batch_json, number_json
+from portal.simulator.serializers import batch_json, number_json, numbers_json
 from portal.simulator.validation import normalize_number
 from portal.simulator.views.dirs import DOCUMENT_TYPES, get_dir, valid_document_type
 
@@ -148,6 +148,7 @@ def _add_locked(request, dir_, raw_numbers, documents, loas):
             status_changed_at=at,
             submitted_at=at,
         )
+        services.batch_position_assign(batch)
         loa_id = parse_uuid(loas[0]["document_id"], "")
         readd = {
             n.phone_number: n
@@ -316,23 +317,36 @@ def remove(request, dir_id: str, enterprise_id: str | None = None):
 
 
 def batch_list(request, dir_id: str, enterprise_id: str | None = None):
+    """Newest first; a page is one range of batch positions, so its cost does not grow with the DIR."""
     dir_ = _dir_for(request, dir_id, enterprise_id)
-    batches = Batch.objects.filter(dir=dir_).order_by("-submitted_at", "-id")
+    batches = Batch.objects.filter(dir=dir_)
     status = request.GET.get("filter[status]")
-    if status:
-        if status not in NUMBER_STATUSES:
-            raise bad_request(
-                f"filter[status] must be one of: {', '.join(NUMBER_STATUSES)}.", parameter="filter[status]"
-            )
-        batches = batches.filter(status=status)
+    if status and status not in NUMBER_STATUSES:
+        raise bad_request(
+            f"filter[status] must be one of: {', '.join(NUMBER_STATUSES)}.", parameter="filter[status]"
+        )
     number, size = page_params(request)
-    total = batches.count()
-    page = list(batches[(number - 1) * size : number * size]) if (number - 1) * size < total else []
-    by_batch: dict = {b.id: [] for b in page}
-    for row in DirPhoneNumber.objects.filter(batch_id__in=by_batch, removed_at=None).order_by("seq"):
-        by_batch[row.batch_id].append(row)
+    start = (number - 1) * size
+    if batches.filter(position=None).exists():
+        # Batches written before positions existed: number them once, now (under the lock adds take).
+        with services.atomic():
+            Dir.objects.select_for_update().filter(pk=dir_.pk).first()
+            services.batch_positions_refresh(dir_.id)
+    if status:
+        batches = batches.filter(status=status).order_by("-position")
+        total = batches.count()
+        page = list(batches[start : start + size]) if start < total else []
+    else:
+        newest = batches.order_by("-position").values_list("position", flat=True).first()
+        total = 0 if newest is None else newest + 1
+        top = total - start  # positions below `top`, newest first
+        page = list(batches.filter(position__lt=top, position__gte=top - size).order_by("-position"))
+    by_batch: dict = {str(b.id): [] for b in page}
+    numbers = DirPhoneNumber.objects.filter(batch_id__in=[b.id for b in page], removed_at=None)
+    for row in numbers_json(numbers.order_by("seq"), enterprise_id=str(dir_.enterprise_id)):
+        by_batch[row["batch_id"]].append(row)
     return page_response(
-        [batch_json(b, by_batch[b.id], dir_) for b in page], number=number, size=size, total=total
+        [batch_json(b, by_batch[str(b.id)], dir_) for b in page], number=number, size=size, total=total
     )
 
 
@@ -344,8 +358,8 @@ def batch_retrieve(request, dir_id: str, batch_id: str, enterprise_id: str | Non
         batch = None
     if batch is None:
         raise not_found("Phone number batch not found.")
-    numbers = list(DirPhoneNumber.objects.filter(batch=batch, removed_at=None).order_by("seq"))
-    return data(batch_json(batch, numbers, dir_))
+    numbers = DirPhoneNumber.objects.filter(batch=batch, removed_at=None).order_by("seq")
+    return data(batch_json(batch, numbers_json(numbers, enterprise_id=str(dir_.enterprise_id)), dir_))
 
 
 # --- inventory --------------------------------------------------------------------------------
