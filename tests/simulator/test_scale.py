@@ -56,6 +56,30 @@ def test_batch_pages_embed_numbers_exactly_as_the_number_serializer_writes_them(
     assert listed[1]["phone_numbers"][0]["rejection_reason"]["code"] == "number_abuse_confirmed"
 
 
+def test_number_pages_are_written_exactly_as_the_number_serializer_writes_them(sim, verified):  # noqa: F811
+    """The number listing reads raw rows too: every kind of value, on pages of 7, byte for byte."""
+    dir_id = verified["id"]
+    first = add(sim, dir_id, [f"+1312555{n:04}" for n in range(100, 115)]).json()["data"]
+    sim.ok("POST", f"/_sim/phone_numbers/{first[0]['id']}/transition", json={"to": "verified"})
+    sim.ok(
+        "POST",
+        f"/_sim/phone_numbers/{first[1]['id']}/transition",
+        json={"to": "unsuccessful", "rejection_reason": "number_not_in_service"},
+    )
+    sim.ok("DELETE", f"/v2/dir/{dir_id}/phone_numbers", json={"phone_numbers": [first[2]["phone_number"]]})
+    rows = DirPhoneNumber.objects.filter(dir_id=dir_id, removed_at=None).order_by("seq")
+    expected = [number_json(r, enterprise_id=verified["enterprise_id"]) for r in rows]
+    listed = []
+    for page in (1, 2, 3):
+        body = sim.ok(
+            "GET", f"/v2/dir/{dir_id}/phone_numbers", params={"page[number]": page, "page[size]": 7}
+        )
+        assert body["meta"]["total_results"] == 14
+        listed += body["data"]
+    assert _exact(listed) == _exact(expected)
+    assert {n["status"] for n in listed} == {"submitted", "verified", "unsuccessful"}
+
+
 def test_a_batch_page_costs_the_same_queries_for_one_batch_or_many(sim, verified):  # noqa: F811
     dir_id = verified["id"]
     url = f"/v2/dir/{dir_id}/phone_number_batches"
