@@ -195,8 +195,10 @@ SIMULATOR_LATENCY_MS = env_int("SIMULATOR_LATENCY_MS", 0)
 
 # The sync: requests in flight per account during a full sync (1: one page after another), and how
 # long an account's sync lease lasts unrenewed — a live sync renews it every third of that, so a
-# worker that died (SIGKILL) holds its account at most this many seconds.
-SYNC_CONCURRENCY = env_int("SYNC_CONCURRENCY", 4)
+# worker that died (SIGKILL) holds its account at most this many seconds. Against a real API at
+# 100–200 ms a call a full sync is latency-bound (100k numbers = 502 calls): 6 in flight keep it to
+# about a third of one-after-another, and a 429 halves them.
+SYNC_CONCURRENCY = env_int("SYNC_CONCURRENCY", 6)
 SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 90)
 
 AUTH_USER_MODEL = "accounts.User"

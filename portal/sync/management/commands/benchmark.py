@@ -94,6 +94,7 @@ class Command(BaseCommand):
 
         from portal.simulator.models import Account, Batch, Dir
 
+        call_command("migrate", database="simulator", verbosity=0)
         out = io.StringIO()
         started = time.monotonic()
         call_command("simulator_seed", numbers=numbers, dirs=dirs, stdout=out)
