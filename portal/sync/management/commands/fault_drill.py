@@ -89,7 +89,7 @@ class Command(BaseCommand):
             team = Team.objects.create(name=f"Fault drill {key[-6:]}", slug=f"drill-{key[-10:].lower()}")
             account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
             control = httpx.Client(base_url=server, headers={"Authorization": f"Bearer {key}"}, timeout=30)
-            with telnyx.client_route(base_url=f"{server}/v2"):
+            with control, telnyx.client_route(base_url=f"{server}/v2"):
                 sync_services.account_sync(account=account, full=True)
                 faults_dir, stopped_dir = team.dirs.order_by("display_name")
                 loa = document_services.document_upload(
@@ -100,7 +100,7 @@ class Command(BaseCommand):
                     control.post(
                         "/_sim/faults", json={**fault, "pattern": r"/phone_numbers$", "method": "POST"}
                     )
-                cluster = processes.cluster(server=server, workers=workers)
+                processes.cluster(server=server, workers=workers)
                 reports.append(self._add(account, faults_dir, wanted["faults"], loa, label="faults"))
                 reports.append(
                     self._add(account, stopped_dir, wanted["stopped"], loa, stop_seconds=stop_seconds,
@@ -112,7 +112,6 @@ class Command(BaseCommand):
                 }
                 control.delete("/_sim/faults")
                 killed = self._killed_sync(account, control, sync_latency_ms)
-            cluster.poll()
         self._print(numbers, workers, reports, fired, killed)
 
     # --- the adds
