@@ -14,7 +14,7 @@ import json
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 
 from portal.core.models import StatusChange
 
@@ -122,6 +122,8 @@ def insert_rows(
         f" RETURNING {ops.quote_name('remote_id')}, {ops.quote_name('id')}" if returning else ""
     )
     if connection.vendor == "postgresql":
+        if not returning:
+            return insert_copy(model, columns, rows, table=table, names=names, skip_conflicts=skip_conflicts)
         return insert_unnest(model, columns, rows, f"INSERT INTO {table} ({names})", suffix, returning)
     # SQLite: multi-row VALUES (executemany would send a statement per row), split where the
     # backend caps the parameters of one statement.
@@ -171,6 +173,49 @@ def insert_unnest(model, columns, rows, insert: str, suffix: str, returning: boo
     with connection.make_cursor(psycopg.Cursor(connection.connection)) as cursor:
         cursor.execute(f"{insert} SELECT {', '.join(picks)}{source}{suffix}", [*scalars, *lists])
         return cursor.fetchall() if returning else []
+
+
+def insert_copy(model, columns, rows, *, table: str, names: str, skip_conflicts: bool) -> list:
+    """PostgreSQL: a binary COPY, the server's cheapest way in (a quarter less than INSERT … unnest).
+
+    COPY has no ON CONFLICT. With `skip_conflicts` it runs in a savepoint, and a conflict (rare: a
+    first sync meeting the portal's own add) rolls it back and sends the rows again as INSERT …
+    ON CONFLICT DO NOTHING, so the rows kept are exactly those an INSERT would have kept.
+    """
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    types = [model._meta.get_field(name).db_type(connection).split("(")[0] for name in columns]
+    jsons = [index for index, db_type in enumerate(types) if db_type == "jsonb"]
+    sent = rows
+    if jsons:  # JSON comes as text: sent as it is (a bare str would be encoded again as a JSON string)
+        sent = [list(row) for row in rows]
+        for row in sent:
+            for index in jsons:
+                if row[index] is not None:
+                    row[index] = Jsonb(row[index], dumps=str)
+
+    def copy() -> None:
+        connection.ensure_connection()
+        with (
+            connection.wrap_database_errors,
+            psycopg.Cursor(connection.connection) as cursor,
+            cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as feed,
+        ):
+            feed.set_types(types)
+            for row in sent:
+                feed.write_row(row)
+
+    if not skip_conflicts:
+        copy()
+        return []
+    try:
+        with transaction.atomic():
+            copy()
+    except IntegrityError:
+        suffix = " ON CONFLICT DO NOTHING"
+        insert_unnest(model, columns, rows, f"INSERT INTO {table} ({names})", suffix, returning=False)
+    return []
 
 
 def mark_removed(queryset, *, seen: set[str], at: datetime) -> int:
