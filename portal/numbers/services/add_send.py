@@ -52,21 +52,26 @@ def _dir_add_lease(dir_id: int, *, request_id: int):
     """
     key, mark = f"add:dir:{dir_id}", f"{_waiting_prefix(dir_id)}{request_id}"
     held = lease(key, seconds=ADD_LEASE_SECONDS)
+    second_try = False
     try:
         held.__enter__()
     except LeaseBusy:
         _add_mark_waiting(mark)
         held = lease(key, seconds=ADD_LEASE_SECONDS)
         held.__enter__()  # LeaseBusy again: the mark stays, and the holder hands on to it when done
-        Lease.objects.filter(key=mark).delete()  # got it after all: nobody needs to queue this chunk
-    holder = Lease.objects.filter(key=key).values_list("holder", flat=True).first()
-
-    def renew() -> None:
-        expires = timezone.now() + timedelta(seconds=ADD_LEASE_SECONDS)
-        if not Lease.objects.filter(key=key, holder=holder).update(expires_at=expires):
-            raise LeaseBusy(key)  # ours expired and another sender took it over: stop here
-
+        second_try = True
+    # From here the lease is ours: whatever fails, the `finally` lets it go now (an abandoned lease
+    # generator would let it go only when collected, from inside some later query).
     try:
+        if second_try:
+            Lease.objects.filter(key=mark).delete()  # got it after all: nobody needs to queue this chunk
+        holder = Lease.objects.filter(key=key).values_list("holder", flat=True).first()
+
+        def renew() -> None:
+            expires = timezone.now() + timedelta(seconds=ADD_LEASE_SECONDS)
+            if not Lease.objects.filter(key=key, holder=holder).update(expires_at=expires):
+                raise LeaseBusy(key)  # ours expired and another sender took it over: stop here
+
         yield renew
     finally:
         held.__exit__(None, None, None)
