@@ -16,8 +16,11 @@
     if (!box) return;
     var alert = document.createElement("div");
     alert.className = "alert alert-danger";
+    alert.setAttribute("role", "alert");
     alert.textContent = text;
     box.appendChild(alert);
+    // The box sits at the top of the page; the button that failed may be far below it.
+    alert.scrollIntoView({block: "nearest"});
   }
 
   // htmx swaps nothing on 4xx/5xx and on network errors; never let such a failure pass silently.

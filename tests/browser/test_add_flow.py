@@ -201,3 +201,28 @@ def test_flagged_rows_download_and_stopping_the_rest_of_an_add(
     assert set(AddRequest.objects.filter(group=group).values_list("state", flat=True)) == {"cancelled"}
     shot(page, "10-stopped", "#add-progress")
     assert [e for e in console_errors if "favicon" not in e] == []
+
+
+def test_an_upload_over_the_size_cap_says_so_on_the_page(
+    page, live_server, demo, sign_in, sim, sim_route, tmp_path, settings, console_errors
+):
+    """A body over UPLOAD_MAX_BYTES is refused before it is read; the page says why, where it is seen."""
+    settings.UPLOAD_MAX_BYTES = 64 * 1024
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
+    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
+    sync_services.account_sync(account=account, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+
+    sign_in("ada@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"3125551000\n" * 10_000)  # 110 KB
+    page.locator("#id_csv").set_input_files(str(big))
+    page.locator("#add-check").click()
+    alert = page.locator("#messages [role=alert]")
+    expect(alert).to_have_text(
+        "That upload is too large: up to 64.0\xa0KB can be sent at once. Choose a smaller file."
+    )
+    expect(alert).to_be_in_viewport()
+    assert [e for e in console_errors if "favicon" not in e and "413" not in e] == []
