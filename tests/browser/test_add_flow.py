@@ -33,15 +33,21 @@ def shot(page, name: str, focus: str | None = None) -> None:
     page.screenshot(path=str(SHOTS / f"add-{name}.png"))
 
 
-def test_add_forty_numbers_end_to_end(
-    page, live_server, demo, sign_in, sim, sim_route, tmp_path, console_errors
-):
+def acme_verified_dir(demo, sim, *inventory: str):
+    """Acme linked to the simulator, these numbers in its inventory, and a verified DIR mirrored."""
     account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-    sim.inventory(*GOOD)
+    if inventory:
+        sim.inventory(*inventory)
     enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
     remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
     sync_services.account_sync(account=account, full=True)
-    dir_ = Dir.objects.get(remote_id=remote["id"])
+    return account, Dir.objects.get(remote_id=remote["id"])
+
+
+def test_add_forty_numbers_end_to_end(
+    page, live_server, demo, sign_in, sim, sim_route, tmp_path, console_errors
+):
+    account, dir_ = acme_verified_dir(demo, sim, *GOOD)
     page.set_viewport_size({"width": 1280, "height": 1000})
 
     sign_in("ada@acme.test")
@@ -119,12 +125,9 @@ def test_add_forty_numbers_end_to_end(
 def test_numbers_from_a_csv_and_the_inventory_picker_are_checked_together(
     page, live_server, demo, sign_in, sim, sim_route, tmp_path, console_errors
 ):
-    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-    sim.inventory("+13125552000", "+13125552001", "+13125552002", "+17735550100", "+17735550101")
-    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
-    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
-    sync_services.account_sync(account=account, full=True)
-    dir_ = Dir.objects.get(remote_id=remote["id"])
+    _account, dir_ = acme_verified_dir(
+        demo, sim, "+13125552000", "+13125552001", "+13125552002", "+17735550100", "+17735550101"
+    )
 
     sign_in("ada@acme.test")
     page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
@@ -155,13 +158,8 @@ def test_flagged_rows_download_and_stopping_the_rest_of_an_add(
     from portal.numbers import services as number_services
     from tests.numbers.addflow import loa_upload
 
-    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
     good = [f"+1312555{n}" for n in range(3000, 3045)]
-    sim.inventory(*good)
-    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
-    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
-    sync_services.account_sync(account=account, full=True)
-    dir_ = Dir.objects.get(remote_id=remote["id"])
+    _account, dir_ = acme_verified_dir(demo, sim, *good)
 
     sign_in("ada@acme.test")
     page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
@@ -208,11 +206,7 @@ def test_an_upload_over_the_size_cap_says_so_on_the_page(
 ):
     """A body over UPLOAD_MAX_BYTES is refused before it is read; the page says why, where it is seen."""
     settings.UPLOAD_MAX_BYTES = 64 * 1024
-    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
-    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
-    remote = sim.verified_dir(enterprise_id=enterprise["id"], display_name="Acme Health")
-    sync_services.account_sync(account=account, full=True)
-    dir_ = Dir.objects.get(remote_id=remote["id"])
+    _account, dir_ = acme_verified_dir(demo, sim)
 
     sign_in("ada@acme.test")
     page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
