@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 from django.core.management import call_command
 from django.db import connections
@@ -122,6 +123,23 @@ def test_load_seed_writes_numbers_batches_inventory_and_the_paging_index(sim):
         with services.atomic():
             rebuilt = services.number_index_refresh(dir_.id)  # what the services would have built
         assert stored == (rebuilt.total, rebuilt.anchors)
+        loaded = dict(Batch.objects.filter(dir=dir_).values_list("id", "position"))
+        with services.atomic():
+            services.batch_positions_refresh(dir_.id)
+        assert dict(Batch.objects.filter(dir=dir_).values_list("id", "position")) == loaded
+        assert sorted(loaded.values()) == list(range(len(loaded)))
+
+    # Ids are version 4 UUIDs, every one different, across both loads and all three tables.
+    ids = [
+        *numbers.values_list("id", flat=True),
+        *Batch.objects.filter(account__api_key=sim.key).values_list("id", flat=True),
+        *(
+            uuid.UUID(i)
+            for i in InventoryNumber.objects.filter(account__api_key=sim.key).values_list("id", flat=True)
+        ),
+    ]
+    assert len(set(ids)) == len(ids) == 540 + 540 + 18 + 18 + 2
+    assert {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
 
     # And the API pages through them as it does through numbers added one request at a time.
     big = next(d for d in dirs if d.numbers.count() == 260)
