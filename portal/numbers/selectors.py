@@ -23,7 +23,8 @@ from portal.numbers.models import (
 
 # --- Numbers and batches pages, removal
 
-# Sort choices → ORDER BY. Each order is served by one DirNumber index (dir, removed_at, …) and
+# Sort choices → ORDER BY. Each order is served by one DirNumber index (the number sorts by the
+# partial unique (dir, phone_number) of attached rows, the others by (dir, removed_at, …)) and
 # ends on pk, so pages never overlap and OFFSET walks the index instead of sorting rows.
 NUMBER_SORTS: dict[str, tuple[str, ...]] = {
     "number": ("phone_number", "pk"),
