@@ -189,11 +189,17 @@ def insert_copy(model, columns, rows, *, table: str, names: str, skip_conflicts:
     jsons = [index for index, db_type in enumerate(types) if db_type == "jsonb"]
     sent = rows
     if jsons:  # JSON comes as text: sent as it is (a bare str would be encoded again as a JSON string)
-        sent = [list(row) for row in rows]
-        for row in sent:
+
+        def wrapped(row: tuple) -> tuple:
+            if all(row[index] is None for index in jsons):
+                return row  # (most rows: a number without a rejection reason)
+            row = list(row)
             for index in jsons:
                 if row[index] is not None:
                     row[index] = Jsonb(row[index], dumps=str)
+            return tuple(row)
+
+        sent = [wrapped(row) for row in rows]
 
     def copy() -> None:
         connection.ensure_connection()

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portal import telnyx
@@ -148,8 +148,9 @@ PROGRESS_EVERY = 1.0  # seconds between progress writes
 def _children_sync(fetcher: PageFetcher, api, dirs: list[Dir], *, at, held, progress) -> None:
     """The batch and number listings of many DIRs read at once; each DIR's numbers written after its batches."""
     children: dict[int, _DirChildren] = {}
+    mirrored = _mirrored(dirs)
     for dir_ in dirs:
-        children[dir_.pk] = _DirChildren(dir_, at=at)
+        children[dir_.pk] = _DirChildren(dir_, at=at, mirrored=mirrored[dir_.pk])
         fetcher.add(api.batch_listing(dir_.remote_id), ("batches", dir_.pk))
         fetcher.add(api.number_listing(dir_.remote_id), ("numbers", dir_.pk))
     pages = done = 0
@@ -182,6 +183,23 @@ def _children_sync(fetcher: PageFetcher, api, dirs: list[Dir], *, at, held, prog
         progress(pages, done)
 
 
+def _mirrored(dirs: list[Dir]) -> dict[int, tuple[bool, bool, bool]]:
+    """Per DIR, in one query per 500: has it any batch, any attached number, any number row at all?"""
+    found = {}
+    for chunk in itertools.batched([d.pk for d in dirs], 500):
+        rows = (
+            Dir.objects.filter(pk__in=chunk)
+            .annotate(
+                any_batch=Exists(Batch.objects.filter(dir=OuterRef("pk"))),
+                any_attached=Exists(DirNumber.objects.filter(dir=OuterRef("pk"), removed_at=None)),
+                any_number=Exists(DirNumber.objects.filter(dir=OuterRef("pk"))),
+            )
+            .values_list("pk", "any_batch", "any_attached", "any_number")
+        )
+        found.update({pk: flags for pk, *flags in rows})
+    return found
+
+
 class _DirChildren:
     """One DIR's batches and numbers as their pages land: batches first, numbers once all batches are in.
 
@@ -189,16 +207,19 @@ class _DirChildren:
     the rows it did write (upserts, right as far as they go) and marks nothing removed.
     """
 
-    def __init__(self, dir_: Dir, *, at) -> None:
+    def __init__(self, dir_: Dir, *, at, mirrored: tuple[bool, bool, bool]) -> None:
         self.dir, self.at = dir_, at
+        any_batch, any_attached, any_number = mirrored
         # A DIR with no batch mirrored (its first sync) has nothing to compare: its batches are inserted.
-        self.new_batches = not Batch.objects.filter(dir=dir_).exists()
+        self.new_batches = not any_batch
+        # A DIR with no number mirrored yet has no earlier attachment to retire, and a DIR with no
+        # row at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
+        self.known, self.fresh = any_attached, not any_number
         self.batches: dict[str, int] = {}
         self.batches_read = self.numbers_read = self.finished = False
         self.batch_pages = 0
         self.waiting: list[list] = []  # number pages not written yet
         self.seen: set[str] = set()
-        self.known = self.fresh = False
 
     def batch_page(self, remotes) -> None:
         with transaction.atomic():
@@ -219,12 +240,9 @@ class _DirChildren:
             return 0
         pages = 0
         if self.batch_pages is not None:
-            mark_removed(Batch.objects.filter(dir=self.dir), seen=set(self.batches), at=self.at)
+            if not self.new_batches:  # (a first sync's batches are all its own: none to compare)
+                mark_removed(Batch.objects.filter(dir=self.dir), seen=set(self.batches), at=self.at)
             pages, self.batch_pages = self.batch_pages, None
-            # A DIR with no number mirrored yet has no earlier attachment to retire, and a DIR with no
-            # row at all (its first sync) has nothing to compare: the pages of a big first sync only insert.
-            self.known = DirNumber.objects.filter(dir=self.dir, removed_at=None).exists()
-            self.fresh = not self.known and not DirNumber.objects.filter(dir=self.dir).exists()
         # A few pages per transaction, and per statement: fewer commits and round trips (on
         # PostgreSQL the server's time per statement is most of the cost), none open while waiting on Telnyx.
         for group in itertools.batched(self.waiting, PAGES_PER_COMMIT):
@@ -238,7 +256,9 @@ class _DirChildren:
             pages += len(group)
         self.waiting = []
         if self.numbers_read and not self.finished:
-            if mark_removed(DirNumber.objects.filter(dir=self.dir), seen=self.seen, at=self.at):
+            # A DIR's first sync wrote every row it has (bar a portal add landing meanwhile, which
+            # it must not retire): there is nothing to mark removed, and 1,000s of ids not to read back.
+            if not self.fresh and mark_removed(DirNumber.objects.filter(dir=self.dir), seen=self.seen, at=self.at):
                 number_mirror.numbers_changed(dir_id=self.dir.pk)
             self.finished = True
         return pages
