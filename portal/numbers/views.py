@@ -288,9 +288,10 @@ def _add_progress(dir_, group) -> dict:
     batches = list({c.batch_id: c.batch for c in chunks if c.batch is not None}.values())
     outcomes = selectors.add_group_numbers(batches=batches)
     stopped = [c for c in chunks if c.state == c.State.CANCELLED]
+    stopped_ids = {c.pk for c in stopped}
     failures: dict[str, dict] = {}  # one line per reason, however many batches of a big add failed for it
     for c in chunks:
-        if not c.is_open and not c.succeeded and not c.outcome.get("errors") and c not in stopped:
+        if not c.is_open and not c.succeeded and not c.outcome.get("errors") and c.pk not in stopped_ids:
             entry = failures.setdefault(
                 c.outcome.get("message") or c.get_state_display(), {"batches": 0, "numbers": 0}
             )

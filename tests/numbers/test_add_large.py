@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -177,6 +178,8 @@ def test_the_progress_of_a_big_add_lists_the_first_batches(
     group = AddRequest.objects.first().group
     progress = client.get(url("number_add_progress", verified) + f"?group={group}", headers=HX)
     assert "22 of 22 batches done" in progress.text
-    assert progress.text.count('href="/t/acme/dirs/') >= 20
+    shown = re.findall(r'href="/t/acme/dirs/\d+/batches/(\d+)/"', progress.text)
+    sent = AddRequest.objects.filter(group=group).order_by("pk").values_list("batch_id", flat=True)
+    assert [int(pk) for pk in shown] == list(sent[:20])  # the first 20 batches, each once, in order
     assert "…and 2 more batches." in progress.text
     assert reverse("numbers:batch_list", args=["acme", verified.dir.pk]) in progress.text
