@@ -258,7 +258,9 @@ class _DirChildren:
         if self.numbers_read and not self.finished:
             # A DIR's first sync wrote every row it has (bar a portal add landing meanwhile, which
             # it must not retire): there is nothing to mark removed, and 1,000s of ids not to read back.
-            if not self.fresh and mark_removed(DirNumber.objects.filter(dir=self.dir), seen=self.seen, at=self.at):
+            if not self.fresh and mark_removed(
+                DirNumber.objects.filter(dir=self.dir), seen=self.seen, at=self.at
+            ):
                 number_mirror.numbers_changed(dir_id=self.dir.pk)
             self.finished = True
         return pages
