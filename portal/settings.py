@@ -74,6 +74,17 @@ if not FIELD_ENCRYPTION_KEYS:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off (see .env.example).")
     FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 
+# The portal's seal on LOA certificates of completion (a PAdES signature): a PEM file with the
+# private key and then its certificate(s); LOA_SEAL_PASSWORD if the key is encrypted. Made with
+# `manage.py loa_seal_key PATH`. In development a self-signed one is made under var/ on first use.
+LOA_SEAL_FILE = env("LOA_SEAL_FILE", "")
+LOA_SEAL_PASSWORD = env("LOA_SEAL_PASSWORD", "")
+LOA_SEAL_GENERATE = DEBUG  # make a missing seal file (never in production: a lost key breaks verification)
+if not LOA_SEAL_FILE:
+    if not DEBUG:
+        raise ImproperlyConfigured("LOA_SEAL_FILE must be set when DEBUG is off (see .env.example).")
+    LOA_SEAL_FILE = str(VAR_DIR / "loa-seal.pem")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -98,6 +109,7 @@ INSTALLED_APPS = [
     "portal.enterprises",
     "portal.dirs",
     "portal.numbers",
+    "portal.loas",
     "portal.sync",
     "portal.dashboard",
     # The bundled Telnyx simulator: its own database alias and its own server (runsimulator).

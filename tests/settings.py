@@ -7,11 +7,16 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEY", "nUGnn4QdFc3ilk1MMeCO8r4BOZEO-Yx_i
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("PORTAL_ENV_FILE", "/nonexistent")  # never read a developer's .env in tests
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# A throwaway seal, made on first use (portal.loas.seal); child processes inherit the setting.
+os.environ.setdefault(
+    "LOA_SEAL_FILE", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test-loa-seal.pem")
+)
 
 from portal.settings import *  # noqa: E402,F403
 from portal.settings import DATABASES, Q_CLUSTER, VAR_DIR  # noqa: E402
 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+LOA_SEAL_GENERATE = True
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0

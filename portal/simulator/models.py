@@ -302,3 +302,21 @@ class Clock(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     offset_seconds = models.FloatField(default=0)
+
+
+class LoaRender(models.Model):
+    """A letter the simulator rendered (POST /v2/dir/{id}/loa): what it lists, whether it was signed,
+    the identity printed on it and the SHA-256 of the bytes returned. Vetting finds an uploaded
+    letter here by its digest (CONTRACT.md §5.8, REJECTIONS.md N1–N4)."""
+
+    id = models.UUIDField(primary_key=True, default=_uuid)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    dir = models.ForeignKey(Dir, on_delete=models.CASCADE, related_name="+")
+    numbers = models.JSONField(default=list)
+    signed = models.BooleanField(default=False)
+    identity_sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "sha256"], name="sim_loa_render_idx")]

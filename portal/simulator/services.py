@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import hashlib
 import json
 import logging
 import secrets
@@ -30,6 +31,7 @@ from portal.simulator.models import (
     DirPhoneNumber,
     Document,
     DocumentLink,
+    LoaRender,
     NumberBlock,
     WebhookDelivery,
 )
@@ -333,6 +335,82 @@ def number_outcome(phone_number: str) -> tuple[str, dict | None]:
     return "verified", None
 
 
+def loa_identity_digest(dir_: Dir) -> str:
+    """The identity a rendered letter prints (enterprise legal name, DBA, address, FEIN, contact, DIR name)."""
+    enterprise = dir_.enterprise
+    data = enterprise.data or {}
+    identity = {
+        "legal_name": enterprise.legal_name,
+        "dba": data.get("doing_business_as"),
+        "address": data.get("organization_physical_address"),
+        "fein": enterprise.fein,
+        "contact": data.get("organization_contact"),
+        "dir_name": dir_.display_name,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def loa_render_record(dir_: Dir, *, numbers: list[str], signed: bool, pdf: bytes, at: datetime) -> LoaRender:
+    """Remember a rendered letter, so that vetting can recognise it when it comes back as an upload."""
+    return LoaRender.objects.create(
+        account_id=dir_.account_id,
+        dir=dir_,
+        numbers=list(numbers),
+        signed=signed,
+        identity_sha256=loa_identity_digest(dir_),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        created_at=at,
+    )
+
+
+def batch_letters(batch: Batch) -> list[LoaRender]:
+    """The letters of a batch that the simulator rendered itself (found by the uploaded bytes' SHA-256)."""
+    ids = [
+        d.get("document_id")
+        for d in batch.documents or []
+        if isinstance(d, dict) and d.get("document_type") == "letter_of_authorization"
+    ]
+    digests = set(
+        Document.objects.filter(account_id=batch.account_id, id__in=_uuids(ids)).values_list(
+            "sha256", flat=True
+        )
+    )
+    if not digests:
+        return []
+    return list(
+        LoaRender.objects.filter(account_id=batch.account_id, sha256__in=digests).order_by("-created_at")
+    )
+
+
+def _uuids(values) -> list[uuid.UUID]:
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
+def letter_outcome(phone_number: str, letters: list[LoaRender], dir_: Dir) -> tuple[str | None, dict | None]:
+    """REJECTIONS.md N1–N4 for a batch whose LOA is one of the simulator's renders (None: no such letter).
+
+    The number passes only if a render lists it, was signed, and the identity printed on it is
+    still the DIR's and enterprise's; the first broken rule decides.
+    """
+    if not letters:
+        return None, None
+    covering = [letter for letter in letters if phone_number in letter.numbers]
+    if not covering:
+        return "unsuccessful", rejections.NUMBER_BY_CODE["loa_numbers_mismatch"].wire()
+    if not any(letter.signed for letter in covering):
+        return "unsuccessful", rejections.NUMBER_BY_CODE["loa_unsigned"].wire()
+    current = loa_identity_digest(dir_)
+    if not any(letter.signed and letter.identity_sha256 == current for letter in covering):
+        return "unsuccessful", rejections.NUMBER_BY_CODE["loa_entity_mismatch"].wire()
+    return None, None
+
+
 def dir_outcome(display_name: str) -> tuple[str, list[dict] | None]:
     """The autopilot's documented rule for a DIR, driven by words in its display name."""
     name = display_name.lower()
@@ -405,9 +483,12 @@ def batch_decide(batch: Batch, *, at: datetime) -> None:
             rejection_reason=reason,
         )
         return
+    letters = batch_letters(batch)
     groups: dict[tuple[str, str], list] = {}
     for number in numbers:
-        outcome, reason = number_outcome(number.phone_number)
+        outcome, reason = letter_outcome(number.phone_number, letters, batch.dir)
+        if outcome is None:
+            outcome, reason = number_outcome(number.phone_number)
         groups.setdefault((outcome, json.dumps(reason)), []).append(number.id)
     for (outcome, reason), ids in groups.items():
         numbers_set_status(

@@ -8,6 +8,7 @@ import binascii
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from portal.simulator import services
 from portal.simulator.api import ApiError, bad_request, entry, json_body, now
 from portal.simulator.serializers import enterprise_json
 from portal.simulator.validation import EMAIL, Checker
@@ -110,6 +111,9 @@ def render(request, dir_id: str):
     html = render_to_string("simulator/loa.pdf.html", context)
     # data: URIs only (the signature image); a PDF render never reaches the network.
     pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    services.loa_render_record(
+        dir_, numbers=numbers, signed=bool(signature_uri), pdf=pdf, at=context["signed_at"] or now()
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="loa-{dir_.id}.pdf"'
     return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LoasConfig(AppConfig):
+    name = "portal.loas"
+    label = "loas"

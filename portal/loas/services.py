@@ -1,0 +1,351 @@
+"""Letters of Authorization: the signature, one letter per batch, and the sealed certificate of completion."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import telnyx
+from portal.core.exceptions import ServiceError
+from portal.dirs.models import Dir
+from portal.loas.consent import CONSENT
+from portal.loas.models import Ceremony, Letter
+from portal.loas.seal import seal
+
+SIGNATURE_MAX_BASE64 = 60_000  # CONTRACT.md §5.8: signature.image_base64, 1–60,000 characters
+SIGNATURE_MAX_UPLOAD = 2 * 1024 * 1024  # what a browser may send for one drawn or typed signature
+SIGNATURE_MAX_PIXELS = 4_000_000  # decoded before it is scaled: no decompression bombs
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# --- The signature ----------------------------------------------------------------------------
+
+
+def signature_prepare(raw: bytes) -> bytes:
+    """A drawn or typed signature as Telnyx takes it: a PNG whose base64 is at most 60,000 characters.
+
+    Checked (a PNG, not empty, not huge), cropped to the ink, scaled down and compressed as far as
+    the limit needs; the ink stays black on transparent. Raises ServiceError (field "signature").
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not raw:
+        raise ServiceError(_("Sign in the box first: the signature is empty."), field="signature")
+    if len(raw) > SIGNATURE_MAX_UPLOAD:
+        raise ServiceError(_("The signature image is too large (over 2 MB)."), field="signature")
+    if not raw.startswith(PNG_MAGIC):
+        raise ServiceError(_("The signature must be a PNG image."), field="signature")
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            width, height = probe.size
+            if width * height > SIGNATURE_MAX_PIXELS:
+                raise ServiceError(
+                    _("The signature image is too large (over 4 megapixels)."), field="signature"
+                )
+            image = probe.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ServiceError(_("The signature is not a readable PNG image."), field="signature") from exc
+    alpha = image.getchannel("A")
+    box = alpha.getbbox()
+    if box is None or _ink(alpha) < 30:
+        raise ServiceError(_("Sign in the box first: the signature is empty."), field="signature")
+    image = image.crop(box)
+    # Only the ink's shape matters: black, with its alpha (a small palette PNG compresses well).
+    ink = Image.new("LA", image.size, 0)
+    ink.putalpha(image.getchannel("A"))
+    width = min(image.width, 900)
+    while True:
+        height = max(1, round(image.height * width / image.width))
+        scaled = ink.resize((width, height), Image.Resampling.LANCZOS) if width != image.width else ink
+        out = io.BytesIO()
+        scaled.save(out, format="PNG", optimize=True)
+        png = out.getvalue()
+        if len(base64.b64encode(png)) <= SIGNATURE_MAX_BASE64 or width <= 120:
+            break
+        width = int(width * 0.8)
+    if len(base64.b64encode(png)) > SIGNATURE_MAX_BASE64:
+        raise ServiceError(
+            _("The signature is too detailed to send; clear it and sign again."), field="signature"
+        )
+    return png
+
+
+def _ink(alpha) -> int:
+    """How many pixels carry ink (a stray click is not a signature)."""
+    return sum(count for value, count in enumerate(alpha.histogram()) if value >= 64)
+
+
+# --- What the letter says ---------------------------------------------------------------------
+
+
+def identity_of(dir: Dir, *, agent: dict | None = None) -> dict:
+    """The identity Telnyx prints on the DIR's letters (CONTRACT.md §5.8), as the mirror has it now."""
+    data = dir.enterprise.data or {}
+    contact = data.get("organization_contact") or {}
+    return {
+        "legal_name": dir.enterprise.legal_name,
+        "doing_business_as": dir.enterprise.doing_business_as or data.get("doing_business_as") or "",
+        "fein": data.get("fein") or "",
+        "address": data.get("organization_physical_address") or {},
+        "contact": {k: contact.get(k) or "" for k in ("first_name", "last_name", "email", "phone_number")},
+        "website": data.get("website") or "",
+        "dir_name": dir.display_name,
+        "agent": agent or None,
+    }
+
+
+def identity_digest(identity: dict) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def authorizer_of(dir: Dir) -> tuple[str, str]:
+    """(name, e-mail) of the DIR's authorizer, who signs its letters."""
+    data = dir.data or {}
+    return (data.get("authorizer_name") or "").strip(), (data.get("authorizer_email") or "").strip()
+
+
+def is_authorizer(dir: Dir, user) -> bool:
+    """Is the signed-in member the DIR's authorizer (e-mail compared case-insensitively)?"""
+    _name, email = authorizer_of(dir)
+    return bool(email) and email.casefold() == (getattr(user, "email", "") or "").strip().casefold()
+
+
+# --- The ceremony -----------------------------------------------------------------------------
+
+
+def ceremony_start(*, dir: Dir, group, numbers: list[str], user, agent: dict | None = None) -> Ceremony:
+    """Record an add's letters awaiting their signature: the numbers and the identity as shown now."""
+    name, email = authorizer_of(dir)
+    if not email:
+        raise ServiceError(
+            _("This DIR has no authorizer e-mail, so nobody can sign its letters. Edit the DIR first.")
+        )
+    identity = identity_of(dir, agent=agent)
+    return Ceremony.objects.create(
+        team_id=dir.team_id,
+        dir=dir,
+        group=group,
+        requested_by=user,
+        numbers=list(numbers),
+        identity=identity,
+        identity_sha256=identity_digest(identity),
+        signer_name=name or email,
+        signer_email=email,
+    )
+
+
+@dataclass(frozen=True)
+class SignedBy:
+    """The act of signing, as the request showed it."""
+
+    name: str
+    method: str  # Ceremony.Method
+    png: bytes  # as drawn or typed; signature_prepare() makes it fit
+    consented: bool
+    consent_version: str
+    ip: str | None
+    user_agent: str
+
+
+def ceremony_sign(*, ceremony: Ceremony, signed: SignedBy, at: datetime | None = None) -> Ceremony:
+    """Record the signature (once): consent to the current text, the image, who, when and from where.
+
+    Refused when the identity on the letters changed since they were shown (the signer must see
+    what they sign) or when the consent is missing or of another version.
+    """
+    if not signed.consented:
+        raise ServiceError(
+            _("Tick the box to agree to sign electronically (or ask for paper letters)."), field="consent"
+        )
+    if signed.consent_version != CONSENT.version:
+        raise ServiceError(
+            _("The consent text changed while this page was open; read it again and sign."), field="consent"
+        )
+    name = " ".join(signed.name.split())
+    if not name:
+        raise ServiceError(_("Type your full name as you sign."), field="signer_name")
+    if len(name) > 200:
+        raise ServiceError(_("The name is longer than 200 characters."), field="signer_name")
+    png = signature_prepare(signed.png)
+    current = identity_digest(identity_of(ceremony.dir, agent=ceremony.identity.get("agent")))
+    with transaction.atomic():
+        locked = Ceremony.objects.select_for_update().get(pk=ceremony.pk)
+        if locked.state != Ceremony.State.AWAITING:
+            raise ServiceError(
+                _("These letters are no longer waiting for a signature (%(state)s).")
+                % {"state": locked.get_state_display()}
+            )
+        if current != locked.identity_sha256:
+            raise ServiceError(
+                _(
+                    "The enterprise or DIR details printed on the letters changed since they were shown. "
+                    "Review the letters again, then sign."
+                )
+            )
+        fields = {
+            "state": Ceremony.State.SIGNED,
+            "signer_name": name,
+            "method": signed.method,
+            "consent_version": signed.consent_version,
+            "signature_png": png,
+            "signed_at": at or timezone.now(),
+            "ip": signed.ip,
+            "user_agent": (signed.user_agent or "")[:500],
+        }
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+    return locked
+
+
+def signature_payload(ceremony: Ceremony) -> dict | None:
+    """The `signature` of a render (CONTRACT.md §5.8), None for an unsigned one."""
+    if ceremony.state != Ceremony.State.SIGNED or not ceremony.signature_png:
+        return None
+    return {
+        "image_base64": base64.b64encode(bytes(ceremony.signature_png)).decode(),
+        "signer_name": ceremony.signer_name[:200],
+    }
+
+
+# --- The letters ------------------------------------------------------------------------------
+
+
+def letter_render(
+    api: telnyx.TelnyxClient, *, ceremony: Ceremony, position: int, numbers: list[str]
+) -> Letter:
+    """Ask Telnyx for the signed letter of one batch and keep it (repeatable: a letter kept is returned).
+
+    Only numbers of the signed set, and only while the identity is the one signed: a signature is
+    never rendered onto content its signer did not see.
+    """
+    existing = Letter.objects.filter(ceremony=ceremony, position=position).first()
+    if existing is not None and existing.numbers == list(numbers):
+        return existing
+    if ceremony.state != Ceremony.State.SIGNED:
+        raise ServiceError(_("The letters are not signed yet."))
+    if not set(numbers) <= set(ceremony.numbers):
+        raise ServiceError(
+            _("Some of these numbers were not in the signed letters; they need a new signature.")
+        )
+    agent = ceremony.identity.get("agent")
+    if identity_digest(identity_of(ceremony.dir, agent=agent)) != ceremony.identity_sha256:
+        raise ServiceError(
+            _(
+                "The enterprise or DIR details printed on the letters changed after they were signed: "
+                "the letters must be signed again."
+            )
+        )
+    pdf = api.loa_render(
+        ceremony.dir.remote_id, list(numbers), agent=agent, signature=signature_payload(ceremony)
+    )
+    if not pdf.startswith(b"%PDF-"):
+        raise ServiceError(_("Telnyx answered the letter with something that is not a PDF; try again."))
+    digest = hashlib.sha256(pdf).hexdigest()
+    letter, _created = Letter.objects.update_or_create(
+        ceremony=ceremony,
+        position=position,
+        defaults={"numbers": list(numbers), "signed": True, "pdf": pdf, "sha256": digest,
+                  "state": Letter.State.RENDERED, "document": None, "uploaded_at": None},
+    )  # fmt: skip
+    return letter
+
+
+def letter_preview(
+    api: telnyx.TelnyxClient, *, dir: Dir, numbers: list[str], agent: dict | None = None
+) -> bytes:
+    """An unsigned letter to read before signing (rendered on demand, never kept)."""
+    return api.loa_render(dir.remote_id, list(numbers), agent=agent)
+
+
+# --- The certificate of completion -------------------------------------------------------------
+
+
+def certificate_render(ceremony: Ceremony, *, at: datetime | None = None) -> bytes:
+    """The certificate of completion as a PDF sealed by the portal (PAdES), kept on the ceremony."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    letters = list(ceremony.letters.select_related("document").order_by("position"))
+    context = {
+        "ceremony": ceremony,
+        "letters": letters,
+        "consent": CONSENT,
+        "signature_uri": "data:image/png;base64,"
+        + base64.b64encode(bytes(ceremony.signature_png or b"")).decode(),
+        "made_at": at or timezone.now(),
+        "seal_subject": seal().subject,
+    }
+    html = render_to_string("loas/certificate.pdf.html", context)
+    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    sealed = pdf_seal(pdf)
+    Ceremony.objects.filter(pk=ceremony.pk).update(
+        certificate_pdf=sealed, certificate_sha256=hashlib.sha256(sealed).hexdigest()
+    )
+    ceremony.certificate_pdf, ceremony.certificate_sha256 = sealed, hashlib.sha256(sealed).hexdigest()
+    return sealed
+
+
+def pdf_seal(pdf: bytes) -> bytes:
+    """Sign a PDF with the portal's seal: a PAdES baseline signature over the whole file."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    meta = signers.PdfSignatureMetadata(
+        field_name="PortalSeal",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason="Certificate of completion of an electronic signature",
+        location="DIR Portal",
+    )
+    return signers.sign_pdf(writer, meta, signer=seal().signer).getvalue()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    message: str
+    signed_at: datetime | None = None
+
+
+def pdf_verify(data: bytes) -> Verification:
+    """Is this PDF sealed by this portal and unchanged since? (Never raises for a bad file.)"""
+    from pyhanko.pdf_utils.misc import PdfReadError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+    except (PdfReadError, ValueError, KeyError, TypeError, IndexError):
+        return Verification(False, _("This is not a PDF the portal can read."))
+    if not signatures:
+        return Verification(False, _("This PDF carries no seal."))
+    if len(signatures) > 1:
+        return Verification(
+            False, _("This PDF carries more than one signature: it is not as the portal sealed it.")
+        )
+    try:
+        status = validate_pdf_signature(signatures[0], ValidationContext(trust_roots=[seal().certificate]))
+    except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+        return Verification(False, _("The seal could not be checked: %(error)s") % {"error": exc})
+    if not status.intact or not status.valid:
+        return Verification(False, _("The PDF was changed after it was sealed."))
+    if not status.trusted:
+        return Verification(False, _("The seal is not this portal's."))
+    if status.coverage.name != "ENTIRE_FILE":
+        return Verification(False, _("Something was added to the PDF after it was sealed."))
+    return Verification(
+        True, _("Sealed by this portal and unchanged since."), signed_at=status.signer_reported_dt
+    )
