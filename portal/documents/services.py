@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from portal.accounts.models import Team, User
+    from portal.telnyx import TelnyxClient
 
 MAX_BYTES = 20 * 1024 * 1024  # the Documents API's limit
 PDF_MAGIC = b"%PDF-"
@@ -74,12 +75,33 @@ def document_upload(
     content_type = document_check(filename=filename, size=file.size or 0, head=head, kind=kind)
     file.seek(0)
     content = file.read()  # at most 20 MB, checked above
+    return document_upload_bytes(
+        team=team, user=user, content=content, filename=filename, kind=kind, content_type=content_type,
+        customer_reference=customer_reference, request=request,
+    )  # fmt: skip
+
+
+def document_upload_bytes(
+    *,
+    team: Team,
+    user: User | None,
+    content: bytes,
+    filename: str,
+    kind: str,
+    content_type: str = "application/pdf",
+    customer_reference: str = "",
+    request: HttpRequest | None = None,
+    api: TelnyxClient | None = None,
+) -> Document:
+    """Upload checked bytes (a letter the portal holds, or a checked file); `api`: the caller's client."""
     digest = hashlib.sha256(content).hexdigest()
-    # After a lost answer, a copy Telnyx may have kept is deleted after 30 minutes unless linked.
-    with telnyx_account_client(team=team, uncertain=_("Upload the file again.")) as api:
-        remote = api.document_upload(
-            content, filename, customer_reference=customer_reference or f"team:{team.pk}"
-        )
+    reference = customer_reference or f"team:{team.pk}"
+    if api is not None:
+        remote = api.document_upload(content, filename, customer_reference=reference)
+    else:
+        # After a lost answer, a copy Telnyx may have kept is deleted after 30 minutes unless linked.
+        with telnyx_account_client(team=team, uncertain=_("Upload the file again.")) as client:
+            remote = client.document_upload(content, filename, customer_reference=reference)
     if remote.av_scan_status == "infected" or remote.status == "denied":
         raise ServiceError(_("Telnyx's antivirus scan rejected the file."), field="file")
     document = Document.objects.create(

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from portal import telnyx
 from portal.core.exceptions import ServiceError
 from portal.dirs.models import Dir
+from portal.documents.models import DocumentType
+from portal.documents.services import document_upload_bytes
 from portal.loas.consent import CONSENT
 from portal.loas.models import Ceremony, Letter
 from portal.loas.seal import seal
@@ -322,8 +324,8 @@ def pdf_verify(data: bytes) -> Verification:
     """Is this PDF sealed by this portal and unchanged since? (Never raises for a bad file.)"""
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko_certvalidator import ValidationContext
 
     try:
@@ -349,3 +351,52 @@ def pdf_verify(data: bytes) -> Verification:
     return Verification(
         True, _("Sealed by this portal and unchanged since."), signed_at=status.signer_reported_dt
     )
+
+
+# --- The letters go with their batches ----------------------------------------------------------
+
+LETTER_FRESH_FOR = 25 * 60  # seconds an upload is trusted to be alive (Telnyx deletes it unlinked at 30 min)
+
+
+def add_letters_render(api: telnyx.TelnyxClient, *, ceremony: Ceremony, requests) -> list[Letter]:
+    """Render the letter of each chunk of a signed add (exactly its numbers) and tie it to the chunk."""
+    letters = []
+    for request in requests:
+        letter = letter_render(
+            api, ceremony=ceremony, position=request.position, numbers=list(request.numbers)
+        )
+        if letter.add_request_id != request.pk:
+            Letter.objects.filter(pk=letter.pk).update(add_request=request)
+            letter.add_request_id = request.pk
+        letters.append(letter)
+    return letters
+
+
+def add_letter_documents(api: telnyx.TelnyxClient, request, *, fresh: bool = False) -> list[dict] | None:
+    """The `documents` of a chunk's add with its own letter uploaded (again when `fresh` or old); None if it has none.
+
+    Called by the add sender under the DIR's lease right before the add (numbers.services.add_send).
+    """
+    letter = Letter.objects.select_related("document").filter(add_request_id=request.pk).first()
+    if letter is None:
+        return None
+    now = timezone.now()
+    stale = letter.uploaded_at is None or (now - letter.uploaded_at).total_seconds() > LETTER_FRESH_FOR
+    if letter.document is None or fresh or stale:
+        document = document_upload_bytes(
+            team=request.team,
+            user=None,
+            content=bytes(letter.pdf),
+            filename=letter.filename,
+            kind=DocumentType.LETTER_OF_AUTHORIZATION,
+            customer_reference=f"team:{request.team_id}:letter:{letter.pk}",
+            api=api,
+        )
+        Letter.objects.filter(pk=letter.pk).update(
+            document=document, state=Letter.State.UPLOADED, uploaded_at=now
+        )
+        letter.document = document
+    others = [d for d in request.documents if d.get("document_type") != DocumentType.LETTER_OF_AUTHORIZATION]
+    return [{"document_id": letter.document.remote_id, "document_type": "letter_of_authorization"}, *others][
+        :20
+    ]

@@ -104,8 +104,9 @@ def test_a_huge_canvas_is_refused_before_it_is_decoded():
 
 @pytest.fixture
 def ceremony(verified, member_a):  # noqa: F811
+    # (none ending in 13 or 66, which the simulator rejects by rule: every outcome is the letter's)
     return services.ceremony_start(
-        dir=verified.dir, group=uuid.uuid4(), numbers=numbers(2000, 20), user=member_a
+        dir=verified.dir, group=uuid.uuid4(), numbers=numbers(2020, 20), user=member_a
     )
 
 
@@ -258,3 +259,88 @@ def test_a_missing_seal_is_made_only_where_allowed(tmp_path, settings):
         assert (tmp_path / "missing.pem").stat().st_mode & 0o777 == 0o600
     finally:
         seal_module.seal.cache_clear()
+
+
+# --- The letters go with their batches ----------------------------------------------------------
+
+
+def _chunks(verified, ceremony):  # noqa: F811
+    from portal.numbers.models import AddRequest
+
+    return [
+        AddRequest.objects.create(
+            dir=verified.dir,
+            team=verified.dir.team,
+            group=ceremony.group,
+            position=i,
+            numbers=chunk,
+            documents=[],
+            idempotency_key=uuid.uuid4(),
+        )  # fmt: skip
+        for i, chunk in enumerate([ceremony.numbers[:15], ceremony.numbers[15:]])
+    ]
+
+
+def test_each_batch_goes_out_with_its_own_letter_uploaded_just_before_its_add_and_is_verified(
+    ceremony,
+    verified,  # noqa: F811
+    connected,
+    sim,
+    settings,  # noqa: F811
+):
+    from portal.numbers.models import AddRequest
+    from portal.numbers.services import add_send
+    from portal.simulator.models import Batch as SimBatch
+    from portal.simulator.models import Document as SimDocument
+    from tests.simulator.test_lifecycle import tick
+
+    signed = services.ceremony_sign(ceremony=ceremony, signed=signed_by())
+    chunks = _chunks(verified, signed)
+    with telnyx.get_client(api_key=connected.api_key) as api:
+        letters = services.add_letters_render(api, ceremony=signed, requests=chunks)
+    digests = {letter.sha256 for letter in letters}
+    assert not SimDocument.objects.filter(sha256__in=digests).exists()  # none uploaded before its chunk is sent
+    for chunk in chunks:
+        add_send.add_request_send(add_request_id=chunk.pk)
+    assert {c.state for c in AddRequest.objects.filter(group=signed.group)} == {AddRequest.State.DONE}
+
+    for letter, chunk in zip(letters, chunks, strict=True):
+        letter.refresh_from_db()
+        assert letter.state == Letter.State.UPLOADED and letter.add_request_id == chunk.pk
+        uploaded = SimDocument.objects.get(id=letter.document.remote_id)
+        assert uploaded.sha256 == letter.sha256  # the very bytes rendered and kept
+        batch = SimBatch.objects.get(numbers__phone_number=chunk.numbers[0])
+        assert batch.documents[0]["document_id"] == letter.document.remote_id
+        assert sorted(batch.numbers.values_list("phone_number", flat=True)) == sorted(chunk.numbers)
+
+    settings.SIMULATOR_REVIEW_DELAY, settings.SIMULATOR_DECISION_DELAY = 1, 1
+    tick(sim, 2)
+    tick(sim, 2)
+    from portal.simulator.models import DirPhoneNumber as SimNumber
+
+    decided = dict(SimNumber.objects.filter(dir_id=verified.remote_id).values_list("phone_number", "status"))
+    assert {decided[n] for n in signed.numbers} == {"verified"}  # each letter lists exactly its batch
+
+
+def test_a_letter_upload_telnyx_lost_is_uploaded_again_and_the_add_goes_through(
+    ceremony,
+    verified,  # noqa: F811
+    connected,
+    sim,  # noqa: F811
+):
+    from portal.numbers.models import AddRequest
+    from portal.numbers.services import add_send
+
+    signed = services.ceremony_sign(ceremony=ceremony, signed=signed_by())
+    first, _second = _chunks(verified, signed)
+    with telnyx.get_client(api_key=connected.api_key) as api:
+        (letter, _other) = services.add_letters_render(api, ceremony=signed, requests=[first, _second])
+        documents = services.add_letter_documents(api, first)  # uploaded earlier, e.g. before a crash
+        api.document_delete(documents[0]["document_id"])  # and since deleted by Telnyx
+    lost = documents[0]["document_id"]
+    add_send.add_request_send(add_request_id=first.pk)
+    first.refresh_from_db()
+    letter.refresh_from_db()
+    assert first.state == AddRequest.State.DONE and first.attempts == 1
+    assert letter.document.remote_id != lost
+    assert first.batch.documents[0]["document_id"] == letter.document.remote_id

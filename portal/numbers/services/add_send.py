@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -34,6 +35,12 @@ ADD_MAX_RETRY_AFTER = 10.0
 # How long one task goes on sending the DIR's next pending chunks before handing on (far below Q_TIMEOUT).
 ADD_DRAIN_SECONDS = 60.0
 _add_sleep = time.sleep  # module-level so tests can make waits instant
+
+# Set at start-up by the loas app (above this one): `(api, request, fresh=False)` returns the
+# `documents` of a chunk whose LOA is a letter of its own, that letter uploaded just now if need be
+# (`fresh`: again, as Telnyx lost it), or None for a chunk with no letter of its own. It is called
+# under the DIR's add lease right before the add: an upload nothing links to dies after 30 minutes.
+letter_documents: Callable[..., list[dict] | None] | None = None
 
 
 @contextmanager
@@ -191,7 +198,7 @@ def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
         sent_at=request.sent_at or timezone.now(),  # the first send: reconcile looks from there
     )
     try:
-        rows = api.numbers_add(request.dir.remote_id, request.numbers, request.documents)
+        rows = _add_post(api, request)
     except (telnyx.ApiValidationError, telnyx.ConflictError) as exc:
         errors = _add_errors(exc)
         if request.attempts > 1 and _attached_here_only(request, errors):
@@ -225,6 +232,41 @@ def _add_attempt(api: telnyx.TelnyxClient, request: AddRequest) -> None:
         _add_finish(request, AddRequest.State.FAILED, message=telnyx_write_error(exc).message)
     else:
         _add_accept(request, _batch_of(request, rows), state=AddRequest.State.DONE)
+
+
+def _add_post(api: telnyx.TelnyxClient, request: AddRequest) -> list:
+    """The add itself, with the chunk's own letter uploaded first if it has one (see letter_documents)."""
+    documents = letter_documents(api, request) if letter_documents is not None else None
+    if documents is None:
+        return api.numbers_add(request.dir.remote_id, request.numbers, request.documents)
+    _add_documents_sent(request, documents)
+    try:
+        return api.numbers_add(request.dir.remote_id, request.numbers, documents)
+    except telnyx.ApiValidationError as exc:
+        if not _document_lost(exc):
+            raise
+    # Telnyx no longer has the letter's upload (unlinked for 30 minutes, or deleted): nothing was
+    # added, so it is uploaded again and the same add sent once more, within this attempt.
+    documents = letter_documents(api, request, fresh=True)
+    _add_documents_sent(request, documents)
+    return api.numbers_add(request.dir.remote_id, request.numbers, documents)
+
+
+def _add_documents_sent(request: AddRequest, documents: list[dict]) -> None:
+    """Record what goes with the add before it is sent (the batch and any read-back show it)."""
+    if documents != request.documents:
+        AddRequest.objects.filter(pk=request.pk).update(documents=documents)
+        request.documents = documents
+
+
+def _document_lost(exc: telnyx.ApiValidationError) -> bool:
+    """A refusal only because a referenced document is unknown to Telnyx (CONTRACT.md §5.9)."""
+    errors = list(exc.errors)
+    return bool(errors) and all(
+        (e.pointer or "").removeprefix("/body").startswith("/documents")
+        and "not found" in (e.detail or "").lower()
+        for e in errors
+    )
 
 
 def _add_readback_wait(request: AddRequest) -> None:
