@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from portal import telnyx
 from portal.core.exceptions import ServiceError
+from portal.core.services import audit_record
 from portal.dirs.models import Dir
 from portal.documents.models import DocumentType
 from portal.documents.services import document_upload_bytes
@@ -400,3 +401,124 @@ def add_letter_documents(api: telnyx.TelnyxClient, request, *, fresh: bool = Fal
     return [{"document_id": letter.document.remote_id, "document_type": "letter_of_authorization"}, *others][
         :20
     ]
+
+
+# --- Sign here: an add whose letters its authorizer signs in the portal ---------------------------
+
+
+def add_sign_submit(*, dir: Dir, user, raw: list[str], signed: SignedBy, shown_identity: str, request=None):
+    """Pre-flight and save the add (its chunks awaiting their letters), and record its signature; returns the group.
+
+    Only the DIR's authorizer signs here, over the identity the page showed (`shown_identity`, its
+    digest). After commit one task renders every letter and lets the chunks go (tasks.add_letters_prepare).
+    """
+    from django_q.tasks import async_task
+
+    from portal.numbers import services as number_services
+    from portal.numbers.models import AddRequest
+
+    if not is_authorizer(dir, user):
+        raise ServiceError(
+            _("Only the DIR's authorizer can sign its letters here; upload a signed letter instead.")
+        )
+    if shown_identity != identity_digest(identity_of(dir)):
+        raise ServiceError(
+            _("The enterprise or DIR details printed on the letters changed since this page was opened. "
+              "Review the letters again, then sign."), field="signature",
+        )  # fmt: skip
+    png = signature_prepare(signed.png)  # a bad pad fails before anything is saved
+    ceremonies: list[Ceremony] = []
+    with transaction.atomic():
+        group = number_services.add_submit(
+            dir=dir, user=user, raw=raw, loa=None, letters=True, request=request,
+            enqueue=lambda ids: async_task("portal.loas.tasks.add_letters_prepare", ceremonies[0].pk, group="add"),
+        )  # fmt: skip
+        numbers = [
+            n for chunk in AddRequest.objects.filter(group=group).order_by("position") for n in chunk.numbers
+        ]
+        ceremony = ceremony_start(dir=dir, group=group, numbers=numbers, user=user)
+        ceremony = ceremony_sign(ceremony=ceremony, signed=SignedBy(**{**signed.__dict__, "png": png}))
+        ceremonies.append(ceremony)
+        audit_record(
+            verb="loa_signed", actor=user, team=dir.team, target=dir, request=request,
+            details={"group": str(group), "numbers": len(numbers), "method": ceremony.method,
+                     "consent_version": ceremony.consent_version},
+        )  # fmt: skip
+    return group
+
+
+LETTER_TRIES = 3
+
+
+def add_letters_prepare(*, ceremony: Ceremony) -> int:
+    """Render the letter of every chunk of a signed add that awaits one, then let those chunks go.
+
+    Repeatable (a letter kept is not rendered again). A render Telnyx refuses fails the chunks that
+    wait for it with the reason; one that fails for a while (429, 5xx, no answer) too, after a few tries.
+    Returns how many chunks were let go.
+    """
+    import time
+
+    from portal.accounts.services import telnyx_account_client
+    from portal.numbers import services as number_services
+    from portal.numbers.models import AddRequest
+
+    waiting = list(
+        AddRequest.objects.filter(
+            group=ceremony.group, dir_id=ceremony.dir_id, state=AddRequest.State.AWAITING
+        )
+        .select_related("dir")
+        .order_by("position")
+    )
+    if not waiting:
+        return 0
+    problem = ""
+    for attempt in range(LETTER_TRIES):
+        try:
+            with telnyx_account_client(team=ceremony.team) as api:
+                add_letters_render(api, ceremony=ceremony, requests=waiting)
+            problem = ""
+            break
+        except ServiceError as exc:
+            problem = exc.message
+            if not isinstance(
+                exc.__cause__, telnyx.RateLimitError | telnyx.ServerError | telnyx.TransportError
+            ):
+                break
+        except (telnyx.RateLimitError, telnyx.ServerError, telnyx.TransportError) as exc:
+            problem = str(exc)
+        except telnyx.TelnyxError as exc:
+            problem = str(exc)
+            break
+        time.sleep(min(2**attempt, 5))
+    now = timezone.now()
+    ids = [r.pk for r in waiting]
+    if problem:
+        message = _("The letters could not be prepared: %(problem)s Nothing was sent.") % {"problem": problem}
+        AddRequest.objects.filter(pk__in=ids, state=AddRequest.State.AWAITING).update(
+            state=AddRequest.State.FAILED, outcome={"message": message}, finished_at=now, updated_at=now
+        )
+        return 0
+    released = list(
+        AddRequest.objects.filter(pk__in=ids, state=AddRequest.State.AWAITING).values_list("pk", flat=True)
+    )
+    AddRequest.objects.filter(pk__in=released).update(state=AddRequest.State.PENDING, updated_at=now)
+    number_services.add_requests_enqueue(released)
+    return len(released)
+
+
+def sign_panel_context(dir: Dir, user, *, count: int) -> dict:
+    """What the add page's signing panel shows: who signs, the identity printed, the consent."""
+    name, email = authorizer_of(dir)
+    identity = identity_of(dir)
+    return {
+        "dir": dir,
+        "can_sign": is_authorizer(dir, user),
+        "authorizer_name": name,
+        "authorizer_email": email,
+        "identity": identity,
+        "identity_sha256": identity_digest(identity),
+        "consent": CONSENT,
+        "count": count,
+        "batches": -(-count // 15),
+    }

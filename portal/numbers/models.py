@@ -179,9 +179,13 @@ class AddRequest(models.Model):
         UNCERTAIN = "uncertain", _("Uncertain")
         RECONCILED = "reconciled", _("Reconciled")
         CANCELLED = "cancelled", _("Stopped before it was sent")
+        AWAITING = "awaiting", _("Waiting for its signed letter")
 
-    # Still to be settled (the progress bar polls while any chunk is in one of these).
+    # To be sent or settled by the senders and the sweep.
     OPEN = (State.PENDING, State.SENDING, State.UNCERTAIN)
+    # Not done yet, as the progress bar sees it: a chunk waiting for its letter (the loas app
+    # renders it, then makes the chunk pending) is neither sent nor swept meanwhile.
+    UNSETTLED = (*OPEN, State.AWAITING)
     SUCCEEDED = (State.DONE, State.RECONCILED)
 
     dir = models.ForeignKey("dirs.Dir", on_delete=models.CASCADE, related_name="add_requests")
@@ -217,6 +221,10 @@ class AddRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN
+
+    @property
+    def is_unsettled(self) -> bool:
+        return self.state in self.UNSETTLED
 
     @property
     def succeeded(self) -> bool:

@@ -271,7 +271,7 @@ def _add_progress(dir_, group) -> dict:
     if not chunks:
         return {"group": None}
     succeeded = [c for c in chunks if c.succeeded]
-    open_ = [c for c in chunks if c.is_open]
+    open_ = [c for c in chunks if c.is_unsettled]
     refusals: dict[str, dict] = {}
     for chunk in chunks:
         for error in chunk.outcome.get("errors") or []:
@@ -291,7 +291,7 @@ def _add_progress(dir_, group) -> dict:
     stopped_ids = {c.pk for c in stopped}
     failures: dict[str, dict] = {}  # one line per reason, however many batches of a big add failed for it
     for c in chunks:
-        if not c.is_open and not c.succeeded and not c.outcome.get("errors") and c.pk not in stopped_ids:
+        if not c.is_unsettled and not c.succeeded and not c.outcome.get("errors") and c.pk not in stopped_ids:
             entry = failures.setdefault(
                 c.outcome.get("message") or c.get_state_display(), {"batches": 0, "numbers": 0}
             )

@@ -119,3 +119,40 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();
+
+// --- Signature pads (the add page's "Sign the letters here"): the drawn PNG goes into a hidden field.
+(function () {
+  function setUp(canvas) {
+    if (canvas.dataset.ready || typeof SignaturePad === "undefined") return;
+    canvas.dataset.ready = "1";
+    const field = document.getElementById(canvas.dataset.signaturePad);
+    const pad = new SignaturePad(canvas, { penColor: "#1d273b", minWidth: 1, maxWidth: 2.8 });
+    function fit() {
+      // Drawn at the screen's pixel density, so the PNG is sharp; what was drawn survives a resize.
+      const ratio = Math.max(window.devicePixelRatio || 1, 1);
+      const strokes = pad.toData();
+      canvas.width = canvas.offsetWidth * ratio;
+      canvas.height = canvas.offsetHeight * ratio;
+      canvas.getContext("2d").scale(ratio, ratio);
+      pad.clear();
+      pad.fromData(strokes);
+    }
+    fit();
+    window.addEventListener("resize", fit);
+    pad.addEventListener("endStroke", function () {
+      field.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
+    });
+    const clear = document.querySelector('[data-signature-clear="' + canvas.id + '"]');
+    if (clear) {
+      clear.addEventListener("click", function () {
+        pad.clear();
+        field.value = "";
+      });
+    }
+  }
+  function scan(root) {
+    (root || document).querySelectorAll("canvas[data-signature-pad]").forEach(setUp);
+  }
+  document.addEventListener("DOMContentLoaded", function () { scan(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { scan(event.target); });
+})();

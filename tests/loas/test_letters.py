@@ -299,7 +299,9 @@ def test_each_batch_goes_out_with_its_own_letter_uploaded_just_before_its_add_an
     with telnyx.get_client(api_key=connected.api_key) as api:
         letters = services.add_letters_render(api, ceremony=signed, requests=chunks)
     digests = {letter.sha256 for letter in letters}
-    assert not SimDocument.objects.filter(sha256__in=digests).exists()  # none uploaded before its chunk is sent
+    assert not SimDocument.objects.filter(
+        sha256__in=digests
+    ).exists()  # none uploaded before its chunk is sent
     for chunk in chunks:
         add_send.add_request_send(add_request_id=chunk.pk)
     assert {c.state for c in AddRequest.objects.filter(group=signed.group)} == {AddRequest.State.DONE}

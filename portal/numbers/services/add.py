@@ -118,28 +118,34 @@ def add_check_record(*, dir: Dir, user, preflight: checks.Preflight) -> AddCheck
     )
 
 
-def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=None, enqueue=None) -> uuid.UUID:
+def add_submit(
+    *, dir: Dir, user, raw: list[str], loa, documents=(), request=None, enqueue=None, letters: bool = False
+) -> uuid.UUID:
     """Save the add as AddRequests of ≤15 numbers (before anything is sent) and queue one task each.
 
     `enqueue(ids)` replaces the queue (after commit): the benchmark sends the chunks itself with it.
+    With `letters`, each chunk gets a letter of its own (the loas app renders them and then makes
+    the chunks pending): they are saved as awaiting it, and `enqueue` is that app's hand-over.
     """
     refusal = add_refusal(dir=dir)
     if refusal:
         raise ServiceError(refusal)
-    if loa is None:
+    if loa is None and not letters:
         raise ServiceError(_("Upload the signed LOA or pick one uploaded before."), field="loa")
     preflight = numbers_preflight(dir=dir, raw=raw)
     if preflight.problems:
         raise PreflightFailed(preflight)
     if not preflight.ok:
         raise ServiceError(_("Enter at least one phone number."), field="numbers")
-    refs = [{"document_id": d.remote_id, "document_type": str(d.kind)} for d in (loa, *documents)][:20]
+    sent = (loa, *documents) if loa is not None else tuple(documents)
+    refs = [{"document_id": d.remote_id, "document_type": str(d.kind)} for d in sent][:20]
+    state = AddRequest.State.AWAITING if letters else AddRequest.State.PENDING
     group = uuid.uuid4()
     with transaction.atomic():
         created = AddRequest.objects.bulk_create(
             AddRequest(
                 dir=dir, team_id=dir.team_id, group=group, position=i, numbers=chunk, loa=loa,
-                documents=refs, requested_by=user, idempotency_key=uuid.uuid4(),
+                documents=refs, requested_by=user, idempotency_key=uuid.uuid4(), state=state,
             )
             for i, chunk in enumerate(checks.chunks(preflight.ok))
         )  # fmt: skip
@@ -153,7 +159,7 @@ def add_submit(*, dir: Dir, user, raw: list[str], loa, documents=(), request=Non
                 "numbers": len(preflight.ok),
                 "chunks": len(ids),
                 "group": str(group),
-                "loa": loa.filename,
+                "loa": loa.filename if loa is not None else "a letter per batch, signed in the portal",
             },
             request=request,
         )
@@ -203,6 +209,12 @@ def add_resubmit(*, dir: Dir, group, user, request=None, enqueue=None) -> int:
             .filter(dir=dir, group=group, state__in=(AddRequest.State.REFUSED, AddRequest.State.FAILED))
             .order_by("position")
         )
+        if any(chunk.loa_id is None for chunk in chunks):
+            # Each batch of a signed add went with a letter listing exactly its numbers: regrouped,
+            # they need letters of their own (until the loas app renders those, they are added anew).
+            raise ServiceError(
+                _("These numbers went with letters signed for their first batches: add them again and sign.")
+            )
         rest: list[str] = []
         for chunk in chunks:
             if chunk.outcome.get("resubmitted"):

@@ -1,0 +1,136 @@
+"""Sign here: the DIR's authorizer signs an add's letters on the add page, and each batch goes with its own."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.urls import reverse
+
+from portal.accounts.models import Role
+from portal.loas.consent import CONSENT
+from portal.loas.models import Ceremony, Letter
+from portal.loas.services import identity_digest, identity_of
+from portal.numbers.models import AddRequest
+from tests.conftest import make_member
+from tests.loas.test_letters import drawn
+from tests.numbers.addflow import numbers, verified  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db(databases=["default", "simulator"])
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def authorizer(team_a):
+    return make_member(team_a, "Ada.Park@northwind.example", Role.MEMBER, name="Ada Park")
+
+
+def sign_url(v) -> str:
+    return reverse("loas:add_sign", args=[v.dir.team.slug, v.dir.pk])
+
+
+def form(v, count=40, **overrides) -> dict:
+    data = {
+        "numbers": "\n".join(numbers(2020, count)),
+        "signer_name": "Ada Park",
+        "consent": "yes",
+        "consent_version": CONSENT.version,
+        "signature": "data:image/png;base64," + base64.b64encode(drawn()).decode(),
+        "identity": identity_digest(identity_of(v.dir)),
+        "count": str(count),
+    }
+    return {**data, **overrides}
+
+
+def test_the_authorizer_signs_once_and_each_batch_goes_with_its_own_letter(
+    verified,  # noqa: F811
+    authorizer,
+    client_as,
+    django_capture_on_commit_callbacks,
+):
+    client = client_as(authorizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(sign_url(verified), form(verified), headers={**HX, "User-Agent": "Tests/1.0"})
+    assert response.status_code == 204
+    ceremony = Ceremony.objects.get()
+    page = reverse("numbers:number_add", args=[verified.dir.team.slug, verified.dir.pk])
+    assert response["HX-Redirect"] == f"{page}?group={ceremony.group}"
+    assert ceremony.state == Ceremony.State.SIGNED and ceremony.user_agent == "Tests/1.0"
+    assert ceremony.numbers == numbers(2020, 40)
+    chunks = list(AddRequest.objects.filter(group=ceremony.group).order_by("position"))
+    assert [len(c.numbers) for c in chunks] == [15, 15, 10]
+    assert {c.state for c in chunks} == {AddRequest.State.DONE}
+    letters = list(Letter.objects.filter(ceremony=ceremony).order_by("position"))
+    assert [letter.numbers for letter in letters] == [c.numbers for c in chunks]
+    assert [c.documents[0]["document_id"] for c in chunks] == [
+        letter.document.remote_id for letter in letters
+    ]
+    assert len({letter.sha256 for letter in letters}) == 3
+
+    # The add page shows it as any add: three batches done.
+    progress = client.get(
+        reverse("numbers:number_add_progress", args=[verified.dir.team.slug, verified.dir.pk])
+        + f"?group={ceremony.group}",
+        headers=HX,
+    )
+    assert "3 of 3 batches done" in progress.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"consent": ""}, "agree to sign electronically"),
+        ({"signature": ""}, "signature is empty"),
+        ({"signature": "data:image/gif;base64,R0lGODlh"}, "signature is empty"),
+        ({"signer_name": "   "}, "full name"),
+        ({"identity": "0" * 64}, "changed since this page was opened"),
+    ],
+)
+def test_a_signature_that_does_not_hold_is_refused_inline_and_nothing_is_saved(
+    verified,  # noqa: F811
+    authorizer,
+    client_as,
+    overrides,
+    message,
+):
+    response = client_as(authorizer).post(sign_url(verified), form(verified, **overrides), headers=HX)
+    assert response.status_code == 200
+    assert message in response.text
+    assert 'id="loa-sign"' in response.text  # the panel again, with what to fix
+    assert not Ceremony.objects.exists() and not AddRequest.objects.exists()
+
+
+def test_only_the_authorizer_signs_here(verified, member_a, client_as):  # noqa: F811
+    response = client_as(member_a).post(sign_url(verified), form(verified), headers=HX)
+    assert response.status_code == 200
+    assert "signed by its authorizer, Ada Park" in response.text and 'id="loa-pad"' not in response.text
+    assert not AddRequest.objects.exists()
+
+
+def test_viewers_and_other_teams_cannot_sign(verified, viewer_a, admin_b, client_as):  # noqa: F811
+    assert client_as(viewer_a).post(sign_url(verified), form(verified), headers=HX).status_code == 403
+    assert client_as(admin_b).post(sign_url(verified), form(verified), headers=HX).status_code in (403, 404)
+    assert not AddRequest.objects.exists()
+
+
+def test_the_add_page_offers_the_authorizer_the_pad_and_tells_others_who_signs(
+    verified,  # noqa: F811
+    authorizer,
+    member_a,
+    client_as,
+):
+    check = reverse("numbers:number_add_check", args=[verified.dir.team.slug, verified.dir.pk])
+    data = {"numbers": "\n".join(numbers(2020, 20))}
+    mine = client_as(authorizer).post(check, data, headers=HX).text
+    assert 'id="loa-pad"' in mine and CONSENT.agreement in mine and "Sign and add 20 numbers" in mine
+    theirs = client_as(member_a).post(check, data, headers=HX).text
+    assert 'id="loa-pad"' not in theirs
+    assert "signed by its authorizer, Ada Park (ada.park@northwind.example)" in theirs
+
+
+def test_the_first_letter_can_be_read_before_signing(verified, authorizer, client_as):  # noqa: F811
+    url = reverse("loas:letter_preview", args=[verified.dir.team.slug, verified.dir.pk])
+    response = client_as(authorizer).post(url, {"numbers": "\n".join(numbers(2020, 20))})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert not Letter.objects.exists()  # a preview is not kept
