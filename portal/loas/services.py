@@ -426,7 +426,20 @@ def add_sign_submit(*, dir: Dir, user, raw: list[str], signed: SignedBy, shown_i
             _("The enterprise or DIR details printed on the letters changed since this page was opened. "
               "Review the letters again, then sign."), field="signature",
         )  # fmt: skip
-    png = signature_prepare(signed.png)  # a bad pad fails before anything is saved
+    # Everything the signer must fix, at once, before anything is saved.
+    problems: list[tuple[str, str]] = []
+    try:
+        png = signature_prepare(signed.png)
+    except ServiceError as exc:
+        problems += exc.errors
+    if not signed.consented:
+        problems.append(
+            ("consent", _("Tick the box to agree to sign electronically (or ask for paper letters)."))
+        )
+    if not " ".join(signed.name.split()):
+        problems.append(("signer_name", _("Type your full name as you sign.")))
+    if problems:
+        raise ServiceError(problems[0][1], errors=problems)
     ceremonies: list[Ceremony] = []
     with transaction.atomic():
         group = number_services.add_submit(

@@ -141,6 +141,10 @@
     window.addEventListener("resize", fit);
     pad.addEventListener("endStroke", function () {
       field.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
+      // A complaint about an empty pad no longer holds once something is drawn.
+      canvas.classList.remove("is-invalid");
+      const complaint = document.getElementById(canvas.id + "-error");
+      if (complaint) complaint.remove();
     });
     const clear = document.querySelector('[data-signature-clear="' + canvas.id + '"]');
     if (clear) {

@@ -79,7 +79,7 @@ def test_the_authorizer_signs_once_and_each_batch_goes_with_its_own_letter(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"consent": ""}, "agree to sign electronically"),
+        ({"consent": ""}, "Tick the box to agree"),
         ({"signature": ""}, "signature is empty"),
         ({"signature": "data:image/gif;base64,R0lGODlh"}, "signature is empty"),
         ({"signer_name": "   "}, "full name"),
@@ -98,6 +98,14 @@ def test_a_signature_that_does_not_hold_is_refused_inline_and_nothing_is_saved(
     assert message in response.text
     assert 'id="loa-sign"' in response.text  # the panel again, with what to fix
     assert not Ceremony.objects.exists() and not AddRequest.objects.exists()
+
+
+def test_every_problem_with_a_signature_is_told_at_once(verified, authorizer, client_as):  # noqa: F811
+    data = form(verified, consent="", signature="", signer_name="")
+    response = client_as(authorizer).post(sign_url(verified), data, headers=HX)
+    assert 'id="loa-consent-error"' in response.text and 'id="loa-pad-error"' in response.text
+    assert "Type your full name" in response.text
+    assert not AddRequest.objects.exists()
 
 
 def test_only_the_authorizer_signs_here(verified, member_a, client_as):  # noqa: F811
