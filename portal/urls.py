@@ -20,7 +20,7 @@ urlpatterns = [
     path(f"{TEAM}enterprises/", include("portal.enterprises.urls")),
     path(f"{TEAM}dirs/", include("portal.dirs.urls")),
     path(f"{TEAM}dirs/<int:dir_pk>/", include("portal.numbers.urls")),  # numbers/, batches/
-    path(f"{TEAM}dirs/<int:dir_pk>/", include("portal.loas.urls")),  # numbers/add/sign/, letter previews
+    path(TEAM, include("portal.loas.urls")),  # loas/ (the register), dirs/<pk>/numbers/add/sign/
     path(f"{TEAM}sync/", include("portal.sync.urls")),
     path("admin/", admin.site.urls),
 ]

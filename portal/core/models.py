@@ -51,6 +51,7 @@ class AuditEvent(models.Model):
         NUMBERS_ADD_RESUBMITTED = "numbers_add_resubmitted", _("Numbers resubmitted")
         NUMBERS_ADD_STOPPED = "numbers_add_stopped", _("Numbers add stopped")
         NUMBERS_ADDED = "numbers_added", _("Numbers added")
+        LOA_SIGNED = "loa_signed", _("Letters of authorization signed")
         NUMBERS_REMOVE_REQUESTED = "numbers_remove_requested", _("Numbers removal requested")
         NUMBERS_REMOVED = "numbers_removed", _("Numbers removed")
 

@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -314,6 +314,9 @@ def pdf_seal(pdf: bytes) -> bytes:
     return signers.sign_pdf(writer, meta, signer=seal().signer).getvalue()
 
 
+CERTIFICATE_MAX_BYTES = 5 * 1024 * 1024  # far above any certificate the portal makes
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool
@@ -535,3 +538,80 @@ def sign_panel_context(dir: Dir, user, *, count: int) -> dict:
         "count": count,
         "batches": -(-count // 15),
     }
+
+
+# --- When the add ends: the certificate, the signer's copy, and the sweep -----------------------
+
+RECEIPT_ATTACH_MOST = 10  # letters attached to the signer's e-mail; more: a link to the ZIP instead
+AWAITING_STUCK_AFTER = 5 * 60  # seconds a chunk may wait for its letter before the sweep renders again
+
+
+def ceremony_complete(ceremony: Ceremony, *, at: datetime | None = None) -> bool:
+    """Once every chunk of a signed add has settled: seal the certificate and send the signer their copy.
+
+    Repeatable: a ceremony with a certificate is left alone. Returns whether it completed now.
+    """
+    from portal.numbers.models import AddRequest
+
+    if ceremony.state != Ceremony.State.SIGNED or ceremony.certificate_sha256:
+        return False
+    chunks = list(AddRequest.objects.filter(group=ceremony.group, dir_id=ceremony.dir_id))
+    if not chunks or any(c.is_unsettled for c in chunks):
+        return False
+    done = [c.pk for c in chunks if c.succeeded]
+    Letter.objects.filter(ceremony=ceremony, add_request_id__in=done).update(state=Letter.State.ATTACHED)
+    certificate_render(ceremony, at=at)
+    transaction.on_commit(lambda: _receipt_queue(ceremony.pk))
+    return True
+
+
+def _receipt_queue(ceremony_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("portal.loas.tasks.send_receipt", ceremony_id, group="mail")
+
+
+def receipt_send(*, ceremony: Ceremony) -> None:
+    """E-mail the signer their copy: the certificate, and the letters (or a link to them all when many)."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.urls import reverse
+
+    letters = list(ceremony.letters.order_by("position"))
+    register = settings.PORTAL_PUBLIC_URL + reverse(
+        "loas:ceremony_detail", args=[ceremony.team.slug, ceremony.pk]
+    )
+    context = {"ceremony": ceremony, "letters": letters, "register": register,
+               "attached": len(letters) <= RECEIPT_ATTACH_MOST}  # fmt: skip
+    subject = _("Your signed Letters of Authorization for %(dir)s") % {"dir": ceremony.dir.display_name}
+    message = EmailMultiAlternatives(
+        subject, render_to_string("loas/email/receipt.txt", context), None, [ceremony.signer_email]
+    )
+    message.attach(f"certificate-{ceremony.pk}.pdf", bytes(ceremony.certificate_pdf), "application/pdf")
+    if context["attached"]:
+        for letter in letters:
+            message.attach(letter.filename, bytes(letter.pdf), "application/pdf")
+    message.send()
+
+
+def ceremonies_settle(*, now: datetime | None = None) -> dict[str, int]:
+    """The LOA sweep: complete the signed adds that ended; render again for chunks stuck waiting."""
+    from django_q.tasks import async_task
+
+    from portal.numbers.models import AddRequest
+
+    now = now or timezone.now()
+    counts = {"completed": 0, "requeued": 0}
+    for ceremony in Ceremony.objects.filter(
+        state=Ceremony.State.SIGNED, certificate_sha256=""
+    ).select_related("dir", "team")[:200]:
+        stuck = AddRequest.objects.filter(
+            group=ceremony.group, state=AddRequest.State.AWAITING,
+            updated_at__lt=now - timedelta(seconds=AWAITING_STUCK_AFTER),
+        ).exists()  # fmt: skip
+        if stuck:
+            async_task("portal.loas.tasks.add_letters_prepare", ceremony.pk, group="add")
+            counts["requeued"] += 1
+        elif ceremony_complete(ceremony, at=now):
+            counts["completed"] += 1
+    return counts

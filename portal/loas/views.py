@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
+import io
+import zipfile
 
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.permissions import team_view
 from portal.accounts.services import telnyx_account_client
 from portal.core.exceptions import ServiceError
-from portal.core.htmx import HtmxHttpRequest
+from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.core.services import client_ip
+from portal.core.spreadsheet import cell_text_safe
 from portal.dirs import selectors as dir_selectors
-from portal.loas import services
-from portal.loas.models import Ceremony
+from portal.loas import selectors, services
+from portal.loas.models import Ceremony, Letter
 from portal.numbers import services as number_services
 from portal.numbers.forms import AddNumbersForm
 
@@ -109,3 +115,114 @@ def letter_preview(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="loa-{dir_.pk}-batch-1-unsigned.pdf"'
     return response
+
+
+# --- The LOA register --------------------------------------------------------------------------
+
+PER_PAGE = 25
+
+
+@require_GET
+@team_view
+def ceremony_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every signature of the team and its letters; search by phone number, signer or DIR."""
+    q = (request.GET.get("q") or "")[:100]
+    state = request.GET.get("state") or ""
+    if state not in Ceremony.State.values:
+        state = ""
+    ceremonies = selectors.ceremony_list(team=request.team, q=q, state=state)
+    page = Paginator(ceremonies, PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "q": q, "state": state, "states": Ceremony.State.choices}
+    template = (
+        "loas/ceremony_list.html#ceremony-results" if wants_fragment(request) else "loas/ceremony_list.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@team_view
+def ceremony_export(request: HtmxHttpRequest) -> HttpResponse:
+    """The register as CSV: one row per letter (a signature not yet rendered: one row without a letter)."""
+    ceremonies = selectors.ceremony_list(team=request.team, q=(request.GET.get("q") or "")[:100])
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="loas-{request.team.slug}.csv"'
+    out = csv.writer(response)
+    out.writerow(["signature_id", "dir", "state", "signer_name", "signer_email", "signed_at_utc", "letter",
+                  "numbers", "letter_sha256", "telnyx_document_id", "letter_state"])  # fmt: skip
+    for ceremony in ceremonies.prefetch_related(Prefetch("letters", queryset=Letter.objects.defer("pdf"))):
+        base = [ceremony.pk, cell_text_safe(ceremony.dir.display_name), ceremony.state,
+                cell_text_safe(ceremony.signer_name), cell_text_safe(ceremony.signer_email),
+                ceremony.signed_at.isoformat() if ceremony.signed_at else ""]  # fmt: skip
+        letters = list(ceremony.letters.all())
+        if not letters:
+            out.writerow([*base, "", " ".join(ceremony.numbers), "", "", ""])
+        for letter in letters:
+            document = letter.document.remote_id if letter.document_id else ""
+            out.writerow(
+                [*base, letter.position + 1, " ".join(letter.numbers), letter.sha256, document, letter.state]
+            )
+    return response
+
+
+@require_GET
+@team_view
+def ceremony_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ceremony = selectors.ceremony_get(team=request.team, pk=pk)
+    if request.team_access.can_write:
+        services.ceremony_complete(ceremony)  # an add that just ended gets its certificate now
+    context = {"ceremony": ceremony, "letters": selectors.letters_of(ceremony)}
+    return render(request, "loas/ceremony_detail.html", context)
+
+
+@require_GET
+@team_view
+def letter_download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    letter = selectors.letter_get(team=request.team, pk=pk)
+    response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{letter.filename}"'
+    return response
+
+
+@require_GET
+@team_view
+def letters_zip(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Every letter of one signature in a ZIP (PDFs are compressed already: stored, not deflated)."""
+    ceremony = selectors.ceremony_get(team=request.team, pk=pk)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for letter in ceremony.letters.order_by("position"):
+            archive.writestr(letter.filename, bytes(letter.pdf))
+        if ceremony.certificate_pdf:
+            archive.writestr(f"certificate-{ceremony.pk}.pdf", bytes(ceremony.certificate_pdf))
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="loas-{ceremony.pk}.zip"'
+    return response
+
+
+@require_GET
+@team_view
+def certificate_download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    ceremony = selectors.ceremony_get(team=request.team, pk=pk)
+    if not ceremony.certificate_pdf:
+        return HttpResponse(
+            _("The certificate is made when the add has ended."), status=404, content_type="text/plain"
+        )
+    response = HttpResponse(bytes(ceremony.certificate_pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{ceremony.pk}.pdf"'
+    return response
+
+
+@require_POST
+@team_view
+def certificate_verify(request: HtmxHttpRequest) -> HttpResponse:
+    """Check an uploaded certificate against the portal's seal."""
+    upload = request.FILES.get("certificate")
+    if upload is None:
+        verdict = services.Verification(False, _("Choose the certificate's PDF first."))
+    elif upload.size > services.CERTIFICATE_MAX_BYTES:
+        verdict = services.Verification(
+            False, _("That file is larger than any certificate the portal makes.")
+        )
+    else:
+        verdict = services.pdf_verify(upload.read())
+    return render(request, "loas/_verify_result.html", {"verdict": verdict})

@@ -142,3 +142,105 @@ def test_the_first_letter_can_be_read_before_signing(verified, authorizer, clien
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert not Letter.objects.exists()  # a preview is not kept
+
+
+# --- The register, the certificate, the signer's copy -------------------------------------------
+
+
+@pytest.fixture
+def signed_add(verified, authorizer, client_as, django_capture_on_commit_callbacks):  # noqa: F811
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(authorizer).post(sign_url(verified), form(verified), headers=HX)
+    return Ceremony.objects.get()
+
+
+def register(team, name="loas:ceremony_list", *args) -> str:
+    return reverse(name, args=[team.slug, *args])
+
+
+def test_when_the_add_ends_the_certificate_is_sealed_and_the_signer_gets_a_copy(
+    signed_add, mailoutbox, django_capture_on_commit_callbacks
+):
+    from portal.loas import services, tasks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.settle_ceremonies() == "1 completed, 0 queued again"
+    signed_add.refresh_from_db()
+    assert services.pdf_verify(bytes(signed_add.certificate_pdf)).ok
+    assert set(signed_add.letters.values_list("state", flat=True)) == {Letter.State.ATTACHED}
+    (mail,) = mailoutbox
+    assert mail.to == ["ada.park@northwind.example"]
+    names = [name for name, _content, _type in mail.attachments]
+    assert names[0] == f"certificate-{signed_add.pk}.pdf" and len(names) == 1 + 3
+    assert tasks.settle_ceremonies() == "0 completed, 0 queued again"  # once
+
+
+def test_the_register_finds_the_letter_that_covers_a_number(signed_add, member_a, client_as):
+    client = client_as(member_a)
+    team = signed_add.team
+    assert "Ada Park" in client.get(register(team)).text
+    found = client.get(register(team), {"q": "(312) 555-2047"}, headers=HX).text
+    assert reverse("loas:ceremony_detail", args=[team.slug, signed_add.pk]) in found
+    missing = client.get(register(team), {"q": "+13125559999"}, headers=HX).text
+    assert "No letter matches" in missing
+    detail = client.get(register(team, "loas:ceremony_detail", signed_add.pk)).text
+    letters = list(signed_add.letters.order_by("position"))
+    for letter in letters:
+        assert reverse("loas:letter_download", args=[team.slug, letter.pk]) in detail
+    pdf = client.get(reverse("loas:letter_download", args=[team.slug, letters[1].pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content == bytes(letters[1].pdf)
+    # Opening the page of an add that ended made its certificate.
+    signed_add.refresh_from_db()
+    assert signed_add.certificate_sha256
+    assert (
+        'id="certificate-download"' in client.get(register(team, "loas:ceremony_detail", signed_add.pk)).text
+    )
+
+
+def test_the_register_exports_one_row_per_letter_and_zips_the_letters(signed_add, member_a, client_as):
+    import csv
+    import io
+    import zipfile
+
+    client = client_as(member_a)
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(register(signed_add.team, "loas:ceremony_export")).content.decode())
+        )
+    )
+    assert rows[0][:3] == ["signature_id", "dir", "state"] and len(rows) == 1 + 3
+    assert [r[7].split() for r in rows[1:]] == [
+        letter.numbers for letter in signed_add.letters.order_by("position")
+    ]
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(register(signed_add.team, "loas:letters_zip", signed_add.pk)).content)
+    )
+    assert sorted(archive.namelist()) == sorted(letter.filename for letter in signed_add.letters.all())
+
+
+def test_another_team_sees_none_of_it(signed_add, admin_b, client_as):
+    client = client_as(admin_b)
+    letter = signed_add.letters.first()
+    assert client.get(register(signed_add.team, "loas:ceremony_detail", signed_add.pk)).status_code == 404
+    assert (
+        client.get(reverse("loas:letter_download", args=[signed_add.team.slug, letter.pk])).status_code == 404
+    )
+    assert "Ada Park" not in client.get(register(admin_b.memberships.first().team)).text
+
+
+def test_verify_tells_a_sealed_certificate_from_a_changed_one(signed_add, member_a, client_as):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.loas import services
+
+    pdf = services.certificate_render(signed_add)
+    url = register(signed_add.team, "loas:certificate_verify")
+    client = client_as(member_a)
+    good = client.post(url, {"certificate": SimpleUploadedFile("c.pdf", pdf, "application/pdf")}, headers=HX)
+    assert "Sealed by this portal and unchanged since" in good.text
+    changed = bytearray(pdf)
+    changed[len(changed) // 3] ^= 0x20
+    bad = client.post(url, {"certificate": SimpleUploadedFile("c.pdf", bytes(changed))}, headers=HX)
+    assert 'role="alert"' in bad.text and "Sealed by this portal" not in bad.text
+    empty = client.post(url, {}, headers=HX)
+    assert "Choose the certificate" in empty.text

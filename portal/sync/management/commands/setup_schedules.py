@@ -33,6 +33,15 @@ SCHEDULES = [
         "minutes": 5,
     },
     {
+        # A signed add that ended gets its sealed certificate and the signer their copy; chunks
+        # waiting for their letter longer than 5 minutes (their worker died) are rendered again.
+        "name": "loas: complete signed adds, every minute",
+        "func": "portal.loas.tasks.settle_ceremonies",
+        "kwargs": "",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+    },
+    {
         # https://crontab.guru/#15_3_*_*_*
         "name": "sync: full reconcile, nightly",
         "func": "portal.sync.tasks.sync_all",
