@@ -42,6 +42,11 @@ SIGPAD_PKG="signature_pad"
 SIGPAD_VER="5.1.4"
 SIGPAD_SHA="sha512-q0wO5a+U+AWPVcVmiNXz7FY4Ad1QiE8wto/3Yn41WVqepoVVYMvkb1CTokaWPUUAHWDLLabH3/acODeWM9jCrg=="
 
+# The script font a typed signature is drawn in (SIL Open Font License 1.1): latin, regular.
+SCRIPTFONT_PKG="@fontsource/dancing-script"
+SCRIPTFONT_VER="5.3.0"
+SCRIPTFONT_SHA="sha512-/FFbz4ZCNN+eG2a6phkZB41iKmyCC6rq2blA/kG9OFeI3/tpzLNazND1bBdEnogLhpfg7o4NfauTbEEYSpSUGg=="
+
 TOMSELECT_PKG="tom-select"
 TOMSELECT_VER="2.6.2"
 TOMSELECT_SHA="sha512-eiXIkk82XzzUTOVQDFpy+ZGejuqdTvMukyUyeZBQaKnqW42UoTiTZnrod/eX0rkqJEc4rZY9DZ3zdjV07i29wQ=="
@@ -58,7 +63,7 @@ ICONS=(
   lifebuoy search logout user chevron-down check x alert-triangle
   info-circle plus refresh switch-horizontal mail lock shield-check clock
   trash edit download upload external-link menu-2 circle-check circle-x
-  eye history filter arrows-sort list-details
+  eye history filter arrows-sort list-details signature certificate
 )
 
 # ---- helpers -----------------------------------------------------------------
@@ -222,6 +227,13 @@ no_external_urls "$stage/tom-select.bootstrap5.min.css"
 licence "$src" "$stage" "$TOMSELECT_PKG" "$TOMSELECT_VER"
 install_lib tom-select "$TOMSELECT_VER" "$stage"
 
+# ---- 5b. Dancing Script (the typed signature's font; drawn on the pad's canvas) -------
+src="$(fetch "$SCRIPTFONT_PKG" "$SCRIPTFONT_VER" "$SCRIPTFONT_SHA")"
+stage="$(new_stage dancing-script)"
+put "$src" files/dancing-script-latin-400-normal.woff2 "$stage"
+put "$src" LICENSE "$stage"
+install_lib dancing-script "$SCRIPTFONT_VER" "$stage"
+
 # ---- 6. axe-core (test asset: tests/browser/vendor/axe-core/, not static/) -----
 # A fixed folder name, so tests/browser/conftest.py needs no change on a bump; the
 # version is in VERSION. axe.min.js has no source map; it bundles MIT-licensed
@@ -244,5 +256,6 @@ echo "vendored $AXE_PKG-$AXE_VER into tests/browser/vendor/axe-core (test asset)
   printf '%s\t%s\t%s\n' chartjs "$CHARTJS_PKG" "$CHARTJS_VER"
   printf '%s\t%s\t%s\n' signature_pad "$SIGPAD_PKG" "$SIGPAD_VER"
   printf '%s\t%s\t%s\n' tom-select "$TOMSELECT_PKG" "$TOMSELECT_VER"
+  printf '%s\t%s\t%s\n' dancing-script "$SCRIPTFONT_PKG" "$SCRIPTFONT_VER"
 } > "$VENDOR_DIR/VERSIONS.txt"
 echo "wrote static/vendor/VERSIONS.txt"

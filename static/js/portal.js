@@ -153,6 +153,42 @@
         field.value = "";
       });
     }
+    // "Type my name": the typed name is drawn in a script font (vendored) and sent as the image.
+    const name = document.getElementById(canvas.dataset.signatureName);
+    const methods = document.querySelectorAll('[data-signature-method="' + canvas.id + '"]');
+    function typed() {
+      const chosen = document.querySelector('[data-signature-method="' + canvas.id + '"]:checked');
+      return chosen && chosen.value === "typed";
+    }
+    function drawTyped() {
+      pad.clear();
+      const text = (name && name.value || "").trim();
+      if (!text) { field.value = ""; return; }
+      const ctx = canvas.getContext("2d");
+      const width = canvas.offsetWidth, height = canvas.offsetHeight;
+      let size = Math.min(64, height * 0.5);
+      do {
+        ctx.font = size + 'px "Dancing Script", cursive';
+        size -= 2;
+      } while (ctx.measureText(text).width > width - 40 && size > 14);
+      ctx.fillStyle = "#1d273b";
+      ctx.textBaseline = "middle";
+      ctx.fillText(text, 20, height / 2);
+      field.value = canvas.toDataURL("image/png");
+    }
+    function apply() {
+      if (typed()) {
+        pad.off();
+        const font = document.fonts ? document.fonts.load('48px "Dancing Script"') : Promise.resolve();
+        font.then(drawTyped, drawTyped);
+      } else {
+        pad.on();
+        pad.clear();
+        field.value = "";
+      }
+    }
+    methods.forEach(function (radio) { radio.addEventListener("change", apply); });
+    if (name) name.addEventListener("input", function () { if (typed()) drawTyped(); });
   }
   function scan(root) {
     (root || document).querySelectorAll("canvas[data-signature-pad]").forEach(setUp);

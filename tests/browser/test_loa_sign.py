@@ -90,4 +90,45 @@ def test_the_authorizer_signs_on_the_pad_and_each_batch_goes_with_its_own_letter
     tick(sim, 2)
     decided = dict(SimNumber.objects.filter(dir_id=remote["id"]).values_list("phone_number", "status"))
     assert {decided[n] for n in NUMBERS} == {"verified"}
+
+    # The register lists the signature; its page offers each letter, and a batch's page links its letter.
+    page.goto(f"{live_server.url}/t/acme/loas/")
+    page.get_by_label("Phone number, signer or DIR").fill("312 555 2047")
+    expect(page.locator("#ceremony-results tbody tr")).to_have_count(1)
+    shot(page, "loa-3-register")
+    page.locator("#ceremony-results tbody a").first.click()
+    expect(page.locator("#certificate-download")).to_be_visible()
+    shot(page, "loa-4-signature")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/batches/{chunks[1].batch_id}/")
+    expect(page.locator("#batch-letter")).to_contain_text("Signed by Ada Admin")
+    assert console_errors == []
+
+
+def test_a_signer_who_cannot_draw_signs_with_their_typed_name(
+    page, live_server, demo, sign_in, sim, sim_route, console_errors
+):
+    account = TelnyxAccount.objects.create(team=demo["acme"], api_key=sim.key, api_key_last4=sim.key[-4:])
+    sim.inventory(*NUMBERS[:5])
+    enterprise = sim.activated_enterprise(legal_name="Acme Health LLC")
+    remote = sim.verified_dir(
+        enterprise_id=enterprise["id"], display_name="Acme Health", authorizer_name="Ada Admin",
+        authorizer_email="ada@acme.test",
+    )  # fmt: skip
+    sync_services.account_sync(account=account, full=True)
+    dir_ = Dir.objects.get(remote_id=remote["id"])
+
+    sign_in("ada@acme.test")
+    page.goto(f"{live_server.url}/t/acme/dirs/{dir_.pk}/numbers/add/")
+    page.get_by_label("Phone numbers").fill("\n".join(NUMBERS[:5]))
+    page.locator("#add-check").click()
+    page.get_by_label("I have read this notice").check()
+    page.locator('label[for="loa-method-typed"]').click()
+    page.get_by_label("Your full name").fill("Ada Q. Admin")
+    page.wait_for_function("document.getElementById('loa-signature').value.startsWith('data:image/png')")
+    shot(page, "loa-5-typed", "#loa-sign")
+    page.locator("#loa-sign-submit").click()
+    expect(page.locator("#add-progress")).to_contain_text("1 of 1 batch done", timeout=15000)
+    ceremony = Ceremony.objects.get()
+    assert (ceremony.method, ceremony.signer_name) == ("typed", "Ada Q. Admin")
+    assert Letter.objects.get(ceremony=ceremony).document is not None
     assert console_errors == []

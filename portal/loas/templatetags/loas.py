@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from portal.loas import services
+from portal.loas import selectors, services
 
 register = template.Library()
 
@@ -16,3 +16,9 @@ def loa_sign_panel(context, dir, preflight):
     panel = services.sign_panel_context(dir, request.user, count=count)
     panel.update({"current_team": context.get("current_team"), "request": request})
     return panel
+
+
+@register.inclusion_tag("loas/_batch_letter.html", takes_context=True)
+def batch_letter(context, batch):
+    """On a batch's page: the letter signed in the portal that it went with, if any."""
+    return {"letter": selectors.letter_of_batch(batch=batch), "current_team": context.get("current_team")}
