@@ -21,9 +21,9 @@ CONSENT = Consent(
         "has the same legal effect as a handwritten one.",
         "Each letter authorizes Telnyx to display the brand named on it on calls from the telephone "
         "numbers it lists, and confirms that the business named on it has the right to use them.",
-        'You may ask for paper letters instead, at no cost: choose "Sign on paper" to download the '
-        "letters, sign them by hand and upload them, or ask the person who sent you here. You may "
-        "withdraw this consent at any time before you sign by closing this page or declining.",
+        "You may use paper instead, at no cost: download the unsigned letter, sign it by hand and "
+        'upload it with "upload a letter signed elsewhere" below, or ask the person who sent you '
+        "here. You may withdraw this consent at any time before you sign by closing this page.",
         "When you sign, you will receive by e-mail a copy of the signed letters and a certificate "
         "recording when and how you signed. To open them you need a PDF reader.",
     ),
