@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "k3Yq!p9s8Z-production-like-secret-value-with-enough-entropy-0123456789",
     "FIELD_ENCRYPTION_KEY": "nUGnn4QdFc3ilk1MMeCO8r4BOZEO-Yx_iTp5mK0zIDM=",
+    "LOA_SEAL_FILE": "/etc/dir-portal/loa-seal.pem",
     "ALLOWED_HOSTS": "portal.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
     "PORTAL_PUBLIC_URL": "https://portal.example.com",
@@ -57,6 +58,13 @@ def test_missing_encryption_key_with_debug_off_fails_loudly(tmp_path):
     result = _manage("check", env=env, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEY must be set" in result.stderr
+
+
+def test_missing_loa_seal_with_debug_off_fails_loudly(tmp_path):
+    env = {**PRODUCTION_ENV, "LOA_SEAL_FILE": ""}
+    result = _manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "LOA_SEAL_FILE must be set when DEBUG is off" in result.stderr
 
 
 def test_pages_carry_a_nonce_csp_and_no_inline_scripts(client_as, admin_a, team_a):
