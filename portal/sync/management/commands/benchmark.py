@@ -298,11 +298,9 @@ class Command(BaseCommand):
     # --- Add flow
 
     def _add(self, *, numbers: int) -> None:
-        """Pre-flight time for N numbers, API calls of the add (adds + inventory + documents), end to end."""
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        from portal.documents import services as document_services
-        from portal.documents.models import DocumentType
+        """Pre-flight time for N numbers, the API calls of a signed add (renders, uploads, adds), end to end."""
+        from portal.loas import services as loa_services
+        from portal.loas.models import Ceremony
         from portal.numbers import checks
         from portal.numbers import services as number_services
         from portal.numbers.models import AddRequest
@@ -316,8 +314,9 @@ class Command(BaseCommand):
         BaseDatabaseWrapper.close_if_unusable_or_obsolete = lambda self: None  # see _sync
         transport = httpx.WSGITransport(app=SimulatorHandler())
         base_url = "http://simulator.local/v2"
-        wanted = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
+        wanted = _numbers("+1312", numbers)
         key = realpath.simulator_account("http://simulator.local", wanted, transport=transport)
+        started_at = timezone_now()
         team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-bench-{key[-10:].lower()}")
         account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
         clients: list[telnyx.TelnyxClient] = []
@@ -325,15 +324,8 @@ class Command(BaseCommand):
             services.account_sync(account=account, full=True)
             dir_ = team.dirs.get()
             clients.clear()
+            signer = _signer(team, dir_)
             started = time.perf_counter()
-            loa = document_services.document_upload(
-                team=team,
-                user=None,
-                file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"),
-                kind=DocumentType.LETTER_OF_AUTHORIZATION,
-            )
-            document_calls = sum(c.calls for c in clients)
-            clients.clear()
             with count_queries() as queries:
                 before = time.perf_counter()
                 preflight = number_services.numbers_preflight(dir=dir_, raw=wanted)
@@ -342,71 +334,80 @@ class Command(BaseCommand):
             inventory_calls = sum(c.calls for c in clients)
             preflight_queries = queries.n
             clients.clear()
-            queued: list[int] = []
-            # Send inline (no worker in a benchmark): the submit hands its chunks to us, not the queue.
-            group = number_services.add_submit(
-                dir=dir_, user=None, raw=wanted, loa=loa, enqueue=queued.extend
-            )
+            ceremonies: list[int] = []
+            # Everything inline (no worker in this mode): the submit hands its letters task to us,
+            # and the letters task its chunks.
+            group = _sign_and_submit(dir_, signer, wanted, enqueue=ceremonies.append)
             submit_calls = sum(c.calls for c in clients)
+            clients.clear()
+            queued: list[int] = []
+            ceremony = Ceremony.objects.get(pk=ceremonies[0])
+            loa_services.add_letters_prepare(ceremony=ceremony, enqueue=queued.extend)
+            render_calls = sum(c.calls for c in clients)
             clients.clear()
             for pk in queued:
                 number_services.add_request_send(add_request_id=pk)
             wall = time.perf_counter() - started
-            add_calls = sum(c.calls for c in clients)
+            send_calls = sum(c.calls for c in clients)
             states = sorted(set(AddRequest.objects.filter(group=group).values_list("state", flat=True)))
+            made = _simulator_counts(key, since=started_at)
+            outcomes = _simulator_decide(key)
         chunks = math.ceil(numbers / checks.CHUNK_SIZE)
         self.stdout.write(f"pre-flight of {numbers:,} numbers: {preflight_local * 1000:.1f} ms local "
                           f"({preflight_wall * 1000:.1f} ms with the inventory call), {preflight_queries} queries, "
                           f"{len(preflight.ok):,} ok")  # fmt: skip
-        self.stdout.write(f"{'step':<28} {'API calls':>9}")
+        self.stdout.write(f"{'step':<34} {'API calls':>9}")
         for label, calls in (
-            ("LOA upload (documents)", document_calls),
             ("pre-flight (inventory)", inventory_calls),
-            ("submit (its pre-flight)", submit_calls),
-            (f"adds (ceil({numbers}/15) = {chunks})", add_calls),
+            ("sign and submit (its pre-flight)", submit_calls),
+            ("letters rendered (POST /loa)", render_calls),
+            ("sends (upload, then add)", send_calls),
         ):
-            self.stdout.write(f"{label:<28} {calls:>9}")
-        total = document_calls + inventory_calls + submit_calls + add_calls
-        self.stdout.write(f"{'total':<28} {total:>9}")
+            self.stdout.write(f"{label:<34} {calls:>9}")
+        total = inventory_calls + submit_calls + render_calls + send_calls
+        self.stdout.write(f"{'total':<34} {total:>9}")
         self.stdout.write(
-            f"end to end (upload, check, submit, {len(queued)} sends): {wall:.2f} s; chunks {states}"
+            f"simulator saw: {made['renders']} letter renders, {made['uploads']} uploads, {made['batches']} adds "
+            f"(lower bound 3 x ceil({numbers}/15) = {3 * chunks} calls: {sum(made.values())})"
+        )
+        self.stdout.write(f"end to end (sign, submit, {made['renders']} letters, {len(queued)} sends): {wall:.2f} s; "
+                          f"chunks {states}")  # fmt: skip
+        self.stdout.write(
+            f"vetting (simulator autopilot, each number against its batch's letter): {outcomes}"
         )
 
     def _add_queued(self, *, numbers: int, workers: int) -> None:
         """The same add through the real path: the simulator as its own server, chunks queued to a real
         `qcluster` with `workers` workers; then, on a second DIR of the same server, the chunks sent one
         after another in this process. Prints the time to the last chunk settled for both."""
-        from django.core.files.uploadedfile import SimpleUploadedFile
         from django.db.models import Max
         from django_q.models import Task
 
-        from portal.documents import services as document_services
-        from portal.documents.models import DocumentType
+        from portal.loas import services as loa_services
+        from portal.loas.models import Ceremony
         from portal.numbers import services as number_services
         from portal.numbers.models import AddRequest
 
         call_command("migrate", database="simulator", verbosity=0)
         with realpath.Processes() as processes:
             server = processes.simulator()
-            queued_numbers = [f"+1312{7000000 + i:07d}" for i in range(numbers)]
-            inline_numbers = [f"+1773{7000000 + i:07d}" for i in range(numbers)]
+            queued_numbers = _numbers("+1312", numbers)
+            inline_numbers = _numbers("+1773", numbers)
             key = realpath.simulator_account(server, queued_numbers + inline_numbers, dirs=2)
             team = Team.objects.create(name=f"Add benchmark {key[-6:]}", slug=f"add-q-{key[-10:].lower()}")
             account = TelnyxAccount.objects.create(team=team, api_key=key, api_key_last4=key[-4:])
             with telnyx.client_route(base_url=f"{server}/v2"):
                 services.account_sync(account=account, full=True)
                 queued_dir, inline_dir = team.dirs.order_by("display_name")
-                loa = document_services.document_upload(
-                    team=team, user=None, file=SimpleUploadedFile("loa.pdf", b"%PDF-1.4 benchmark"),
-                    kind=DocumentType.LETTER_OF_AUTHORIZATION,
-                )  # fmt: skip
+                signer = _signer(team, queued_dir)
                 processes.cluster(server=server, workers=workers)
                 submitted = timezone_now()
                 began = time.perf_counter()
-                group = number_services.add_submit(dir=queued_dir, user=None, raw=queued_numbers, loa=loa)
+                # Signed, then the letters task and every send through the queue, as the add page does.
+                group = _sign_and_submit(queued_dir, signer, queued_numbers)
                 chunks = AddRequest.objects.filter(group=group)
                 deadline = time.monotonic() + 1800
-                while chunks.filter(state__in=AddRequest.OPEN).exists() and time.monotonic() < deadline:
+                while chunks.filter(state__in=AddRequest.UNSETTLED).exists() and time.monotonic() < deadline:
                     time.sleep(0.2)
                 polled = time.perf_counter() - began
                 last = chunks.aggregate(last=Max("finished_at"))["last"]
@@ -419,11 +420,15 @@ class Command(BaseCommand):
                     1 for result in tasks.values_list("result", flat=True) if str(result).startswith("busy")
                 )
                 sends = tasks.count()
-                # The same add, sent one chunk after another in this process, to the same server.
+                # The same add, its letters and chunks sent one after another in this process.
+                ceremonies: list[int] = []
                 ids: list[int] = []
                 began = time.perf_counter()
-                group = number_services.add_submit(
-                    dir=inline_dir, user=None, raw=inline_numbers, loa=loa, enqueue=ids.extend
+                group = _sign_and_submit(
+                    inline_dir, _signer(team, inline_dir), inline_numbers, enqueue=ceremonies.append
+                )
+                loa_services.add_letters_prepare(
+                    ceremony=Ceremony.objects.get(pk=ceremonies[0]), enqueue=ids.extend
                 )
                 for pk in ids:
                     number_services.add_request_send(add_request_id=pk)
@@ -443,3 +448,84 @@ class Command(BaseCommand):
             "django-q keeps the last 250 results); "
             f"queued / one-after-another: {queued_wall / max(inline_wall, 1e-9):.2f}x"
         )
+
+
+def _numbers(prefix: str, count: int) -> list[str]:
+    """`count` numbers under `prefix`, none ending in 13 or 66 (the autopilot rejects those by rule),
+    so that every outcome is the letter's."""
+    found = (f"{prefix}{7000000 + i:07d}" for i in range(count * 2))
+    return [n for n in found if n[-2:] not in ("13", "66")][:count]
+
+
+def _signer(team, dir_):
+    """The DIR's authorizer as a member of the team: who signs its letters."""
+    from portal.accounts.models import Membership, Role, User
+    from portal.loas import services as loa_services
+
+    name, email = loa_services.authorizer_of(dir_)
+    user = User.objects.filter(email__iexact=email).first() or User.objects.create_user(
+        email=email, full_name=name
+    )
+    Membership.objects.get_or_create(user=user, team=team, defaults={"role": Role.MEMBER})
+    return user
+
+
+def _sign_and_submit(dir_, user, numbers: list[str], *, enqueue=None):
+    """Sign the add's letters as the authorizer would on the add page (a typed signature) and submit it."""
+    from PIL import Image, ImageDraw
+
+    from portal.loas import services as loa_services
+    from portal.loas.consent import CONSENT
+    from portal.loas.models import Ceremony
+
+    image = Image.new("LA", (480, 120), (0, 0))
+    ImageDraw.Draw(image).line(
+        [(20, 90), (120, 20), (220, 100), (320, 30), (460, 80)], fill=(0, 255), width=5
+    )
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    signed = loa_services.SignedBy(
+        name=user.full_name or user.email, method=Ceremony.Method.TYPED, png=png.getvalue(), consented=True,
+        consent_version=CONSENT.version, ip="127.0.0.1", user_agent="manage.py benchmark add",
+    )  # fmt: skip
+    shown = loa_services.identity_digest(loa_services.identity_of(dir_))
+    return loa_services.add_sign_submit(
+        dir=dir_, user=user, raw=numbers, signed=signed, shown_identity=shown, enqueue=enqueue
+    )
+
+
+def _simulator_counts(api_key: str, *, since) -> dict[str, int]:
+    """What the (in-process) simulator recorded for the account since `since`: renders, uploads, adds."""
+    from portal.simulator.models import Batch, Document, LoaRender
+
+    account = {"account__api_key": api_key}
+    return {
+        "renders": LoaRender.objects.filter(**account, created_at__gte=since).count(),
+        "uploads": Document.objects.filter(**account, created_at__gte=since).count(),
+        "batches": Batch.objects.filter(**account, submitted_at__gte=since).count(),
+    }
+
+
+def _simulator_decide(api_key: str) -> dict[str, int]:
+    """Run the simulator's vetting to its end (its clock moved on) and count the numbers by outcome."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Count
+
+    from portal.simulator import services as simulator_services
+    from portal.simulator.api import now as simulator_now
+    from portal.simulator.models import DirPhoneNumber
+
+    step = timedelta(seconds=max(settings.SIMULATOR_REVIEW_DELAY, settings.SIMULATOR_DECISION_DELAY) + 1)
+    at = simulator_now()
+    for _ in range(2):
+        at += step
+        simulator_services.autopilot_tick(at=at)
+    rows = (
+        DirPhoneNumber.objects.filter(account__api_key=api_key, removed_at=None)
+        .values("status", "rejection_reason__code")
+        .annotate(n=Count("id"))
+    )
+    return {f"{r['status']}" + (f" ({r['rejection_reason__code']})" if r["rejection_reason__code"] else ""): r["n"]
+            for r in rows}  # fmt: skip
