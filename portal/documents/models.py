@@ -48,6 +48,8 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=100)
+    # Offered again by the add page? Not a letter rendered for one batch: it lists that batch's numbers only.
+    reusable = models.BooleanField(default=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -92,6 +92,7 @@ def document_upload_bytes(
     customer_reference: str = "",
     request: HttpRequest | None = None,
     api: TelnyxClient | None = None,
+    reusable: bool = True,
 ) -> Document:
     """Upload checked bytes (a letter the portal holds, or a checked file); `api`: the caller's client."""
     digest = hashlib.sha256(content).hexdigest()
@@ -113,6 +114,7 @@ def document_upload_bytes(
         size=len(content),
         content_type=remote.content_type or content_type,
         uploaded_by=user,
+        reusable=reusable,
     )
     audit_record(
         verb="document_uploaded",

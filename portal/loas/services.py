@@ -395,6 +395,7 @@ def add_letter_documents(api: telnyx.TelnyxClient, request, *, fresh: bool = Fal
             kind=DocumentType.LETTER_OF_AUTHORIZATION,
             customer_reference=f"team:{request.team_id}:letter:{letter.pk}",
             api=api,
+            reusable=False,
         )
         Letter.objects.filter(pk=letter.pk).update(
             document=document, state=Letter.State.UPLOADED, uploaded_at=now

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.forms import ListFilterForm, search_field
 from portal.documents import selectors as document_selectors
 from portal.numbers.models import NumberStatus
+from portal.numbers.selectors import add_loa_choices
 
 # --- Numbers and batches pages, removal
 
@@ -92,7 +93,8 @@ class AddNumbersForm(forms.Form):
 
     def __init__(self, *args, team, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["loa"].queryset = document_selectors.document_list(team=team, loa=True, limit=None)
+        # Only what the page offers: an LOA Telnyx has deleted meanwhile is refused here, not by Telnyx.
+        self.fields["loa"].queryset = add_loa_choices(team=team, limit=None)
         self.fields["documents"].queryset = document_selectors.document_list(team=team, loa=False, limit=None)
         # Any E.164-looking value may come back from the picker; the pre-flight judges it.
         picked = (

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from portal.dirs.models import Dir
+from portal.documents import selectors as document_selectors
+from portal.documents.models import Document
 from portal.numbers.models import (
     IN_FLIGHT,
     READDABLE,
@@ -207,3 +211,22 @@ def add_group_numbers(*, batches: list[Batch]) -> list[DirNumber]:
     if not batches:
         return []
     return list(DirNumber.objects.filter(batch__in=batches).order_by("phone_number"))
+
+
+# --- Add flow: the LOAs an add may pick again
+
+# Telnyx deletes an upload that nothing links to after 30 minutes; an LOA picked later fails its
+# batches with "document not found". Offered only with room for a big add to go out.
+UNLINKED_OFFERED_FOR = timedelta(minutes=20)
+
+
+def add_loa_choices(*, team, limit: int | None = 10) -> QuerySet[Document]:
+    """The team's LOAs an add may use again: made to be reused (not one batch's letter), and alive at
+    Telnyx — linked to a batch by an add that went through, or uploaded less than 20 minutes ago."""
+    linked = AddRequest.objects.filter(loa=OuterRef("pk"), state__in=AddRequest.SUCCEEDED)
+    choices = (
+        document_selectors.document_list(team=team, loa=True, limit=None)
+        .filter(reusable=True)
+        .filter(Q(created_at__gte=timezone.now() - UNLINKED_OFFERED_FOR) | Exists(linked))
+    )
+    return choices[:limit] if limit is not None else choices

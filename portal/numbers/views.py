@@ -225,7 +225,7 @@ def _add_dir(request: HtmxHttpRequest, dir_pk: int):
 
 def _add_documents(request: HtmxHttpRequest) -> dict:
     return {
-        "loas": document_selectors.document_list(team=request.team, loa=True, limit=10),
+        "loas": selectors.add_loa_choices(team=request.team),
         "others": document_selectors.document_list(team=request.team, loa=False, limit=10),
     }
 

@@ -311,6 +311,7 @@ def test_each_batch_goes_out_with_its_own_letter_uploaded_just_before_its_add_an
         assert letter.state == Letter.State.UPLOADED and letter.add_request_id == chunk.pk
         uploaded = SimDocument.objects.get(id=letter.document.remote_id)
         assert uploaded.sha256 == letter.sha256  # the very bytes rendered and kept
+        assert not letter.document.reusable  # never offered to another add
         batch = SimBatch.objects.get(numbers__phone_number=chunk.numbers[0])
         assert batch.documents[0]["document_id"] == letter.document.remote_id
         assert sorted(batch.numbers.values_list("phone_number", flat=True)) == sorted(chunk.numbers)
