@@ -93,8 +93,11 @@ class Sim:
     def inventory(self, *numbers: str, status: str = "active") -> None:
         self.ok("POST", "/_sim/inventory", 201, json={"phone_numbers": list(numbers), "status": status})
 
-    def loa(self) -> list[dict]:
-        return [{"document_id": self.document()["id"], "document_type": "letter_of_authorization"}]
+    def loa(self, *numbers: str) -> list[dict]:
+        """An uploaded LOA: a real PDF listing `numbers` (the simulator vets them against its text), or,
+        without numbers, a token file for adds whose vetting a test does not look at."""
+        content = letter_pdf(*numbers) if numbers else b"%PDF-1.4 signed loa"
+        return [{"document_id": self.document(content)["id"], "document_type": "letter_of_authorization"}]
 
 
 def enterprise_body(**overrides) -> dict:
@@ -303,3 +306,13 @@ def simulator_server(tmp_path: Path, *, seed: list[str] | None = None) -> Iterat
         yield base, key
     finally:
         process_stop(process)
+
+
+def letter_pdf(*numbers: str) -> bytes:
+    """A signed-looking LOA made elsewhere (not rendered by the simulator) that lists `numbers`."""
+    from weasyprint import HTML
+
+    rows = "".join(f"<li>{n}</li>" for n in numbers)
+    return HTML(
+        string=f"<h1>Letter of Authorization</h1><p>Numbers:</p><ul>{rows}</ul><p>Signed: Ada Park</p>"
+    ).write_pdf()

@@ -392,6 +392,41 @@ def _uuids(values) -> list[uuid.UUID]:
     return found
 
 
+def batch_letter_texts(batch: Batch) -> list[str]:
+    """The text of each LOA of a batch that the simulator did not render, digits run together
+    (separators dropped), read with a maintained PDF text extractor; "" for a file that is no PDF."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    ids = [
+        d.get("document_id")
+        for d in batch.documents or []
+        if isinstance(d, dict) and d.get("document_type") == "letter_of_authorization"
+    ]
+    texts = []
+    for content in Document.objects.filter(account_id=batch.account_id, id__in=_uuids(ids)).values_list(
+        "content", flat=True
+    ):
+        try:
+            reader = PdfReader(io.BytesIO(bytes(content)))
+            text = " ".join(page.extract_text() or "" for page in reader.pages)
+        except (PyPdfError, ValueError, KeyError, TypeError, IndexError, OSError):
+            text = ""
+        texts.append(re.sub(r"[\s().\-+]", "", text))
+    return texts
+
+
+def text_outcome(phone_number: str, texts: list[str]) -> tuple[str, dict | None]:
+    """REJECTIONS.md N2 for an uploaded letter: it must list the number (as +1…, 1… or the 10 digits)."""
+    national = phone_number.removeprefix("+1") if phone_number.startswith("+1") else phone_number.lstrip("+")
+    if not any(national in text for text in texts):
+        return "unsuccessful", rejections.NUMBER_BY_CODE["loa_numbers_mismatch"].wire()
+    return number_outcome(phone_number)
+
+
 def letter_outcome(phone_number: str, letters: list[LoaRender], dir_: Dir) -> tuple[str | None, dict | None]:
     """REJECTIONS.md N1–N4 for a batch whose LOA is one of the simulator's renders (None: no such letter).
 
@@ -484,9 +519,13 @@ def batch_decide(batch: Batch, *, at: datetime) -> None:
         )
         return
     letters = batch_letters(batch)
+    texts = None if letters else batch_letter_texts(batch)
     groups: dict[tuple[str, str], list] = {}
     for number in numbers:
-        outcome, reason = letter_outcome(number.phone_number, letters, batch.dir)
+        if letters:
+            outcome, reason = letter_outcome(number.phone_number, letters, batch.dir)
+        else:
+            outcome, reason = text_outcome(number.phone_number, texts)
         if outcome is None:
             outcome, reason = number_outcome(number.phone_number)
         groups.setdefault((outcome, json.dumps(reason)), []).append(number.id)

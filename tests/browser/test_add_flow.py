@@ -13,6 +13,7 @@ from portal.accounts.models import TelnyxAccount
 from portal.dirs.models import Dir
 from portal.numbers.models import AddRequest, DirNumber
 from portal.sync import services as sync_services
+from tests.sim import letter_pdf
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,7 +81,7 @@ def test_add_forty_numbers_end_to_end(
     shot(page, "2-dropped", "#add-check")
 
     loa = tmp_path / "signed-loa.pdf"
-    loa.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    loa.write_bytes(letter_pdf(*GOOD))  # a letter signed elsewhere: the simulator reads the numbers in it
     page.locator("#id_loa_file").set_input_files(str(loa))
     page.locator("#add-loa-upload").click()
     expect(page.locator("#add-loa input[name=loa]:checked")).to_have_count(1)

@@ -62,7 +62,7 @@ def test_autopilot_number_rules(sim, settings):
     numbers = ["+13125550101", "+13125550113", "+13125550166"]
     sim.inventory(*numbers)
     batch_id = sim.ok("POST", f"/v2/dir/{dir_['id']}/phone_numbers", 201,
-                      json={"phone_numbers": numbers, "documents": sim.loa()})["data"][0]["batch_id"]  # fmt: skip
+                      json={"phone_numbers": numbers, "documents": sim.loa(*numbers)})["data"][0]["batch_id"]  # fmt: skip
     tick(sim, 2)
     assert (
         sim.ok("GET", f"/v2/dir/{dir_['id']}/phone_number_batches/{batch_id}")["data"]["status"]

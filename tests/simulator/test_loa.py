@@ -160,3 +160,24 @@ def test_the_number_rules_still_apply_to_numbers_their_letter_covers(sim, settin
     decided = _add_and_decide(sim, settings, dir_["id"], numbers, _render(sim, dir_["id"], numbers))
     assert decided["+13125550101"]["status"] == "verified"
     assert decided["+13125550113"]["rejection_reason"]["code"] == "number_not_in_service"
+
+
+def test_an_uploaded_letter_passes_the_numbers_its_text_lists_and_only_those(sim, settings):
+    from tests.sim import letter_pdf
+
+    dir_ = sim.verified_dir()
+    numbers = ["+13125550101", "+13125550102"]
+    sim.inventory(*numbers)
+    decided = _add_and_decide(sim, settings, dir_["id"], numbers, letter_pdf("+1 (312) 555-0101"))
+    assert decided["+13125550101"]["status"] == "verified"
+    assert decided["+13125550102"]["rejection_reason"]["code"] == "loa_numbers_mismatch"
+
+
+def test_a_file_that_is_no_letter_covers_no_number(sim, settings):
+    dir_ = sim.verified_dir()
+    sim.inventory("+13125550101")
+    decided = _add_and_decide(
+        sim, settings, dir_["id"], ["+13125550101"], b"%PDF-1.4 not a letter at all\n%%EOF"
+    )
+    assert decided["+13125550101"]["status"] == "unsuccessful"
+    assert decided["+13125550101"]["rejection_reason"]["code"] == "loa_numbers_mismatch"

@@ -12,7 +12,7 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules", stdout=io.StringIO())
     call_command("setup_schedules", stdout=io.StringIO())
     schedules = {s.name: s for s in Schedule.objects.all()}
-    assert len(schedules) == 4
+    assert len(schedules) == 5
     nightly = schedules["sync: full reconcile, nightly"]
     assert (nightly.func, nightly.kwargs, nightly.cron) == (
         "portal.sync.tasks.sync_all",
@@ -34,4 +34,10 @@ def test_setup_schedules_is_idempotent(db):
         Schedule.MINUTES,
         5,
         -1,
+    )
+    loas = schedules["loas: complete signed adds, every minute"]
+    assert (loas.func, loas.schedule_type, loas.minutes) == (
+        "portal.loas.tasks.settle_ceremonies",
+        Schedule.MINUTES,
+        1,
     )
