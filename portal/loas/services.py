@@ -6,10 +6,11 @@ import base64
 import hashlib
 import io
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,12 +18,15 @@ from django.utils.translation import gettext as _
 from portal import telnyx
 from portal.core.exceptions import ServiceError
 from portal.core.services import audit_record
+from portal.core.telnyx_errors import telnyx_write_error
 from portal.dirs.models import Dir
 from portal.documents.models import DocumentType
 from portal.documents.services import document_upload_bytes
 from portal.loas.consent import CONSENT
 from portal.loas.models import Ceremony, Letter
 from portal.loas.seal import seal
+
+logger = logging.getLogger("portal.loas")
 
 SIGNATURE_MAX_BASE64 = 60_000  # CONTRACT.md §5.8: signature.image_base64, 1–60,000 characters
 SIGNATURE_MAX_UPLOAD = 2 * 1024 * 1024  # what a browser may send for one drawn or typed signature
@@ -39,7 +43,7 @@ def signature_prepare(raw: bytes) -> bytes:
     Checked (a PNG, not empty, not huge), cropped to the ink, scaled down and compressed as far as
     the limit needs; the ink stays black on transparent. Raises ServiceError (field "signature").
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     if not raw:
         raise ServiceError(_("Sign in the box first: the signature is empty."), field="signature")
@@ -55,7 +59,9 @@ def signature_prepare(raw: bytes) -> bytes:
                     _("The signature image is too large (over 4 megapixels)."), field="signature"
                 )
             image = probe.convert("RGBA")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except ServiceError:
+        raise
+    except Exception as exc:  # an untrusted file: Pillow raises many kinds (SyntaxError for a broken chunk)
         raise ServiceError(_("The signature is not a readable PNG image."), field="signature") from exc
     alpha = image.getchannel("A")
     box = alpha.getbbox()
@@ -254,13 +260,24 @@ def letter_render(
     if not pdf.startswith(b"%PDF-"):
         raise ServiceError(_("Telnyx answered the letter with something that is not a PDF; try again."))
     digest = hashlib.sha256(pdf).hexdigest()
-    letter, _created = Letter.objects.update_or_create(
-        ceremony=ceremony,
-        position=position,
-        defaults={"numbers": list(numbers), "signed": True, "pdf": pdf, "sha256": digest,
-                  "state": Letter.State.RENDERED, "document": None, "uploaded_at": None},
-    )  # fmt: skip
-    return letter
+    if existing is not None:  # kept for other numbers and not sent yet: the new render replaces it
+        Letter.objects.filter(pk=existing.pk, document=None).update(
+            numbers=list(numbers), pdf=pdf, sha256=digest
+        )
+        return Letter.objects.get(pk=existing.pk)
+    try:
+        with transaction.atomic():
+            return Letter.objects.create(
+                ceremony=ceremony,
+                position=position,
+                numbers=list(numbers),
+                signed=True,
+                pdf=pdf,
+                sha256=digest,
+            )
+    except IntegrityError:
+        # Another task kept this batch's letter first: that one is the letter (it may be on its way).
+        return Letter.objects.get(ceremony=ceremony, position=position)
 
 
 def letter_preview(
@@ -275,10 +292,19 @@ def letter_preview(
 
 def certificate_render(ceremony: Ceremony, *, at: datetime | None = None) -> bytes:
     """The certificate of completion as a PDF sealed by the portal (PAdES), kept on the ceremony."""
+    sealed = certificate_make(ceremony, at=at)
+    digest = hashlib.sha256(sealed).hexdigest()
+    Ceremony.objects.filter(pk=ceremony.pk).update(certificate_pdf=sealed, certificate_sha256=digest)
+    ceremony.certificate_pdf, ceremony.certificate_sha256 = sealed, digest
+    return sealed
+
+
+def certificate_make(ceremony: Ceremony, *, at: datetime | None = None) -> bytes:
+    """The certificate of completion, sealed, not yet kept."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    letters = list(ceremony.letters.select_related("document").order_by("position"))
+    letters = list(ceremony.letters.select_related("document").defer("pdf").order_by("position"))
     context = {
         "ceremony": ceremony,
         "letters": letters,
@@ -290,12 +316,7 @@ def certificate_render(ceremony: Ceremony, *, at: datetime | None = None) -> byt
     }
     html = render_to_string("loas/certificate.pdf.html", context)
     pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
-    sealed = pdf_seal(pdf)
-    Ceremony.objects.filter(pk=ceremony.pk).update(
-        certificate_pdf=sealed, certificate_sha256=hashlib.sha256(sealed).hexdigest()
-    )
-    ceremony.certificate_pdf, ceremony.certificate_sha256 = sealed, hashlib.sha256(sealed).hexdigest()
-    return sealed
+    return pdf_seal(pdf)
 
 
 def pdf_seal(pdf: bytes) -> bytes:
@@ -326,7 +347,6 @@ class Verification:
 
 def pdf_verify(data: bytes) -> Verification:
     """Is this PDF sealed by this portal and unchanged since? (Never raises for a bad file.)"""
-    from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
@@ -334,7 +354,7 @@ def pdf_verify(data: bytes) -> Verification:
 
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-    except (PdfReadError, ValueError, KeyError, TypeError, IndexError):
+    except Exception:  # PdfReadError and whatever else a hostile file makes the parser raise
         return Verification(False, _("This is not a PDF the portal can read."))
     if not signatures:
         return Verification(False, _("This PDF carries no seal."))
@@ -344,13 +364,15 @@ def pdf_verify(data: bytes) -> Verification:
         )
     try:
         status = validate_pdf_signature(signatures[0], ValidationContext(trust_roots=[seal().certificate]))
-    except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+    except SignatureValidationError as exc:
         return Verification(False, _("The seal could not be checked: %(error)s") % {"error": exc})
+    except Exception:  # an untrusted file: whatever the validator trips over, it is not our intact seal
+        return Verification(False, _("The seal could not be checked: the PDF is damaged or not as sealed."))
     if not status.intact or not status.valid:
         return Verification(False, _("The PDF was changed after it was sealed."))
     if not status.trusted:
         return Verification(False, _("The seal is not this portal's."))
-    if status.coverage.name != "ENTIRE_FILE":
+    if status.coverage is None or status.coverage.name != "ENTIRE_FILE":
         return Verification(False, _("Something was added to the PDF after it was sealed."))
     return Verification(
         True, _("Sealed by this portal and unchanged since."), signed_at=status.signer_reported_dt
@@ -410,8 +432,21 @@ def add_letter_documents(api: telnyx.TelnyxClient, request, *, fresh: bool = Fal
 # --- Sign here: an add whose letters its authorizer signs in the portal ---------------------------
 
 
+def numbers_digest(numbers: list[str]) -> str:
+    """The digest of the numbers a page showed as ready (the signer signs for those, not others)."""
+    return hashlib.sha256("\n".join(numbers).encode()).hexdigest()
+
+
 def add_sign_submit(
-    *, dir: Dir, user, raw: list[str], signed: SignedBy, shown_identity: str, request=None, enqueue=None
+    *,
+    dir: Dir,
+    user,
+    raw: list[str],
+    signed: SignedBy,
+    shown_identity: str,
+    request=None,
+    enqueue=None,
+    shown_numbers: str | None = None,
 ):
     """Pre-flight and save the add (its chunks awaiting their letters), and record its signature; returns the group.
 
@@ -454,7 +489,17 @@ def add_sign_submit(
         numbers = [
             n for chunk in AddRequest.objects.filter(group=group).order_by("position") for n in chunk.numbers
         ]
+        if shown_numbers is not None and shown_numbers != numbers_digest(numbers):
+            raise ServiceError(
+                _("The numbers changed since they were checked (edited, or a file or pick added): check them "
+                  "again, then sign for what is shown."), field="numbers",
+            )  # fmt: skip
         ceremony = ceremony_start(dir=dir, group=group, numbers=numbers, user=user)
+        if ceremony.identity_sha256 != shown_identity:  # changed by a sync while the add was being saved
+            raise ServiceError(
+                _("The enterprise or DIR details printed on the letters changed since this page was opened. "
+                  "Review the letters again, then sign."), field="signature",
+            )  # fmt: skip
         ceremony = ceremony_sign(ceremony=ceremony, signed=SignedBy(**{**signed.__dict__, "png": png}))
         ceremonies.append(ceremony)
         audit_record(
@@ -475,77 +520,78 @@ LETTER_TRIES = 3
 
 
 def add_letters_prepare(*, ceremony: Ceremony, enqueue=None) -> int:
-    """Render the letter of every chunk of a signed add that awaits one, then let those chunks go.
+    """Render the letter of each chunk of a signed add that awaits one, and let each chunk go as soon as
+    its letter is kept (its send starts while the next letter renders).
 
-    Repeatable (a letter kept is not rendered again). A render Telnyx refuses fails the chunks that
-    wait for it with the reason; one that fails for a while (429, 5xx, no answer) too, after a few tries.
+    One task at a time per signature (a lease: the sweep may queue another while this one runs), and
+    repeatable (a letter kept is not rendered again). A render Telnyx refuses fails the chunks still
+    waiting, with the reason; one that keeps failing (429, 5xx, no answer) too, after a few tries.
     Returns how many chunks were let go.
     """
     import time
 
     from portal.accounts.services import telnyx_account_client
+    from portal.core.leases import LeaseBusy, lease
     from portal.numbers import services as number_services
     from portal.numbers.models import AddRequest
 
-    waiting = list(
-        AddRequest.objects.filter(
-            group=ceremony.group, dir_id=ceremony.dir_id, state=AddRequest.State.AWAITING
-        )
-        .select_related("dir")
-        .order_by("position")
-    )
-    if not waiting:
-        return 0
-    problem = ""
-    for attempt in range(LETTER_TRIES):
-        try:
-            with telnyx_account_client(team=ceremony.team) as api:
-                add_letters_render(api, ceremony=ceremony, requests=waiting)
+    release = enqueue or number_services.add_requests_enqueue
+    released = 0
+    try:
+        with lease(f"loas:letters:{ceremony.pk}", seconds=LETTERS_LEASE_SECONDS) as held:
+            waiting = list(
+                AddRequest.objects.filter(
+                    group=ceremony.group, dir_id=ceremony.dir_id, state=AddRequest.State.AWAITING
+                )
+                .select_related("dir")
+                .order_by("position")
+            )
             problem = ""
-            break
-        except ServiceError as exc:
-            problem = exc.message
-            if not isinstance(
-                exc.__cause__, telnyx.RateLimitError | telnyx.ServerError | telnyx.TransportError
-            ):
-                break
-        except (telnyx.RateLimitError, telnyx.ServerError, telnyx.TransportError) as exc:
-            problem = str(exc)
-        except telnyx.TelnyxError as exc:
-            problem = str(exc)
-            break
-        time.sleep(min(2**attempt, 5))
-    now = timezone.now()
-    ids = [r.pk for r in waiting]
-    if problem:
-        message = _("The letters could not be prepared: %(problem)s Nothing was sent.") % {"problem": problem}
-        AddRequest.objects.filter(pk__in=ids, state=AddRequest.State.AWAITING).update(
-            state=AddRequest.State.FAILED, outcome={"message": message}, finished_at=now, updated_at=now
-        )
-        return 0
-    released = list(
-        AddRequest.objects.filter(pk__in=ids, state=AddRequest.State.AWAITING).values_list("pk", flat=True)
-    )
-    AddRequest.objects.filter(pk__in=released).update(state=AddRequest.State.PENDING, updated_at=now)
-    (enqueue or number_services.add_requests_enqueue)(released)
-    return len(released)
+            with telnyx_account_client(team=ceremony.team) as api:
+                for request in waiting:
+                    held.renew()
+                    for attempt in range(LETTER_TRIES):
+                        try:
+                            add_letters_render(api, ceremony=ceremony, requests=[request])
+                            problem = ""
+                            break
+                        except (telnyx.RateLimitError, telnyx.ServerError, telnyx.TransportError) as exc:
+                            problem = telnyx_write_error(exc).message
+                        except telnyx.TelnyxError as exc:
+                            problem = telnyx_write_error(exc).message
+                            break
+                        except ServiceError as exc:
+                            problem = exc.message
+                            break
+                        time.sleep(min(2**attempt, 5))
+                    if problem:
+                        break
+                    # Let this chunk go (it is still waiting: "Stop the rest" may have cancelled it).
+                    now = timezone.now()
+                    if AddRequest.objects.filter(pk=request.pk, state=AddRequest.State.AWAITING).update(
+                        state=AddRequest.State.PENDING, updated_at=now
+                    ):
+                        release([request.pk])
+                        released += 1
+            if problem:
+                now = timezone.now()
+                message = _("The letters could not be prepared: %(problem)s These numbers were not sent.") % {
+                    "problem": problem
+                }
+                AddRequest.objects.filter(
+                    group=ceremony.group, dir_id=ceremony.dir_id, state=AddRequest.State.AWAITING
+                ).update(
+                    state=AddRequest.State.FAILED,
+                    outcome={"message": message},
+                    finished_at=now,
+                    updated_at=now,
+                )
+    except LeaseBusy:
+        return 0  # another task is preparing these letters
+    return released
 
 
-def sign_panel_context(dir: Dir, user, *, count: int) -> dict:
-    """What the add page's signing panel shows: who signs, the identity printed, the consent."""
-    name, email = authorizer_of(dir)
-    identity = identity_of(dir)
-    return {
-        "dir": dir,
-        "can_sign": is_authorizer(dir, user),
-        "authorizer_name": name,
-        "authorizer_email": email,
-        "identity": identity,
-        "identity_sha256": identity_digest(identity),
-        "consent": CONSENT,
-        "count": count,
-        "batches": -(-count // 15),
-    }
+LETTERS_LEASE_SECONDS = 120
 
 
 # --- When the add ends: the certificate, the signer's copy, and the sweep -----------------------
@@ -557,7 +603,8 @@ AWAITING_STUCK_AFTER = 5 * 60  # seconds a chunk may wait for its letter before 
 def ceremony_complete(ceremony: Ceremony, *, at: datetime | None = None) -> bool:
     """Once every chunk of a signed add has settled: seal the certificate and send the signer their copy.
 
-    Repeatable: a ceremony with a certificate is left alone. Returns whether it completed now.
+    Exactly once, however many sweeps or page views race to it: the certificate is kept by a
+    compare-and-set, and only the one that kept it sends the copy. Returns whether it completed now.
     """
     from portal.numbers.models import AddRequest
 
@@ -568,7 +615,14 @@ def ceremony_complete(ceremony: Ceremony, *, at: datetime | None = None) -> bool
         return False
     done = [c.pk for c in chunks if c.succeeded]
     Letter.objects.filter(ceremony=ceremony, add_request_id__in=done).update(state=Letter.State.ATTACHED)
-    certificate_render(ceremony, at=at)
+    sealed = certificate_make(ceremony, at=at)
+    digest = hashlib.sha256(sealed).hexdigest()
+    kept = Ceremony.objects.filter(pk=ceremony.pk, certificate_sha256="").update(
+        certificate_pdf=sealed, certificate_sha256=digest
+    )
+    if not kept:
+        return False  # completed meanwhile by another
+    ceremony.certificate_pdf, ceremony.certificate_sha256 = sealed, digest
     transaction.on_commit(lambda: _receipt_queue(ceremony.pk))
     return True
 
@@ -585,7 +639,7 @@ def receipt_send(*, ceremony: Ceremony) -> None:
     from django.core.mail import EmailMultiAlternatives
     from django.urls import reverse
 
-    letters = list(ceremony.letters.order_by("position"))
+    letters = list(ceremony.letters.defer("pdf").order_by("position"))
     register = settings.PORTAL_PUBLIC_URL + reverse(
         "loas:ceremony_detail", args=[ceremony.team.slug, ceremony.pk]
     )
@@ -597,7 +651,7 @@ def receipt_send(*, ceremony: Ceremony) -> None:
     )
     message.attach(f"certificate-{ceremony.pk}.pdf", bytes(ceremony.certificate_pdf), "application/pdf")
     if context["attached"]:
-        for letter in letters:
+        for letter in ceremony.letters.order_by("position"):
             message.attach(letter.filename, bytes(letter.pdf), "application/pdf")
     message.send()
 
@@ -617,9 +671,34 @@ def ceremonies_settle(*, now: datetime | None = None) -> dict[str, int]:
             group=ceremony.group, state=AddRequest.State.AWAITING,
             updated_at__lt=now - timedelta(seconds=AWAITING_STUCK_AFTER),
         ).exists()  # fmt: skip
-        if stuck:
-            async_task("portal.loas.tasks.add_letters_prepare", ceremony.pk, group="add")
-            counts["requeued"] += 1
-        elif ceremony_complete(ceremony, at=now):
-            counts["completed"] += 1
+        try:
+            if stuck:
+                async_task("portal.loas.tasks.add_letters_prepare", ceremony.pk, group="add")
+                counts["requeued"] += 1
+            elif ceremony_complete(ceremony, at=now):
+                counts["completed"] += 1
+        except Exception:  # one signature's trouble must not starve the others, every minute
+            logger.exception("loas: completing signature %s failed", ceremony.pk)
     return counts
+
+
+def sign_panel_context(dir: Dir, user, *, count: int, numbers: list[str] | None = None) -> dict:
+    """What the add page's signing panel shows: who signs, the identity printed, the consent, the numbers."""
+    from urllib.parse import urlencode
+
+    name, email = authorizer_of(dir)
+    identity = identity_of(dir)
+    numbers = numbers or []
+    return {
+        "dir": dir,
+        "can_sign": is_authorizer(dir, user),
+        "authorizer_name": name,
+        "authorizer_email": email,
+        "identity": identity,
+        "identity_sha256": identity_digest(identity),
+        "consent": CONSENT,
+        "count": count,
+        "batches": -(-count // 15),
+        "numbers_sha256": numbers_digest(numbers) if numbers else "",
+        "preview_query": urlencode([("n", n) for n in numbers[:15]]),
+    }

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import io
+import tempfile
 import zipfile
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from portal.core.spreadsheet import cell_text_safe
 from portal.dirs import selectors as dir_selectors
 from portal.loas import selectors, services
 from portal.loas.models import Ceremony, Letter
+from portal.numbers import checks
 from portal.numbers import services as number_services
 from portal.numbers.forms import AddNumbersForm
 
@@ -49,11 +50,18 @@ def add_sign(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
     dir_ = dir_selectors.dir_get(team=request.team, pk=dir_pk)
     form = AddNumbersForm(request.POST, request.FILES, team=request.team)
     errors: dict[str, str] = {}
+    given = None
     if form.is_valid():
         data = form.cleaned_data
-        given = number_services.numbers_read(
-            text=data["numbers"], csv_file=data["csv"], picked=data["picked"]
-        )
+        try:
+            given = number_services.numbers_read(
+                text=data["numbers"], csv_file=data["csv"], picked=data["picked"]
+            )
+        except ServiceError as exc:
+            errors["form"] = exc.message
+    else:
+        errors["form"] = _("Check the numbers first.")
+    if given is not None:
         method = request.POST.get("sign_method") or Ceremony.Method.DRAWN
         signed = services.SignedBy(
             name=request.POST.get("signer_name", ""),
@@ -70,6 +78,7 @@ def add_sign(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
             group = services.add_sign_submit(
                 dir=dir_, user=request.user, raw=given.values, signed=signed,
                 shown_identity=request.POST.get("identity", ""), request=request,
+                shown_numbers=request.POST.get("checked", ""),
             )  # fmt: skip
         except number_services.PreflightFailed:
             errors["form"] = _(
@@ -77,41 +86,45 @@ def add_sign(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
             )
         except ServiceError as exc:
             for field, message in exc.errors:
-                errors[field or "form"] = message
+                # The panel shows its own fields; anything else (the numbers, the form) at its top.
+                errors[field if field in ("consent", "signer_name", "signature") else "form"] = message
         else:
             page = reverse("numbers:number_add", args=[request.team.slug, dir_.pk])
             return HttpResponse(status=204, headers={"HX-Redirect": f"{page}?group={group}"})
-    else:
-        errors["form"] = _("Check the numbers first.")
-    context = services.sign_panel_context(dir_, request.user, count=_count(request.POST.get("count")))
-    context.update(
-        {"errors": errors, "signer_name": request.POST.get("signer_name", ""), "current_team": request.team}
+    # The panel again, for the same checked numbers: what the page showed still decides what is signed.
+    shown = [n for n in (checks.normalize(v) for v in (given.values if given else [])[:15]) if n]
+    context = services.sign_panel_context(
+        dir_, request.user, count=_count(request.POST.get("count")), numbers=shown
     )
+    context.update({
+        "errors": errors, "signer_name": request.POST.get("signer_name", ""), "current_team": request.team,
+        "numbers_sha256": request.POST.get("checked", "")[:64],
+    })  # fmt: skip
     return render(request, SIGN_PANEL, context)
 
 
 def _count(value) -> int:
-    return int(value) if str(value or "").isdigit() else 0
+    try:
+        return max(0, min(int(str(value or "0")[:6]), 1_000_000))
+    except ValueError:
+        return 0
 
 
-@require_POST
+@require_GET
 @team_view
 def letter_preview(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
-    """The unsigned letter of the add's first batch, rendered by Telnyx now, to read before signing."""
+    """An unsigned letter for up to 15 numbers (`n`, the add's first batch), rendered by Telnyx now, to read."""
     dir_ = dir_selectors.dir_get(team=request.team, pk=dir_pk)
-    form = AddNumbersForm(request.POST, request.FILES, team=request.team)
-    if not form.is_valid():
-        return HttpResponse("Check the numbers first.", status=400, content_type="text/plain")
-    data = form.cleaned_data
-    given = number_services.numbers_read(text=data["numbers"], csv_file=data["csv"], picked=data["picked"])
-    preflight = number_services.numbers_preflight(dir=dir_, raw=given.values)
-    if not preflight.ok:
-        return HttpResponse("No number to put on a letter yet.", status=400, content_type="text/plain")
+    numbers = [checks.normalize(n) for n in request.GET.getlist("n")[:15]]
+    numbers = [n for n in numbers if n]
+    if not numbers:
+        return HttpResponse(_("No number to put on a letter: check the numbers first."), status=400,
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
     try:
         with telnyx_account_client(team=request.team, read=True) as api:
-            pdf = services.letter_preview(api, dir=dir_, numbers=preflight.ok[:15])
+            pdf = services.letter_preview(api, dir=dir_, numbers=numbers)
     except ServiceError as exc:
-        return HttpResponse(exc.message, status=502, content_type="text/plain")
+        return HttpResponse(exc.message, status=502, content_type="text/plain; charset=utf-8")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="loa-{dir_.pk}-batch-1-unsigned.pdf"'
     return response
@@ -188,15 +201,17 @@ def letter_download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def letters_zip(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Every letter of one signature in a ZIP (PDFs are compressed already: stored, not deflated)."""
     ceremony = selectors.ceremony_get(team=request.team, pk=pk)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for letter in ceremony.letters.order_by("position"):
+    # A big add's letters go to disk; FileResponse closes the file once it is sent.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as archive:
+        for letter in ceremony.letters.order_by("position").iterator(chunk_size=20):
             archive.writestr(letter.filename, bytes(letter.pdf))
-        if ceremony.certificate_pdf:
+        if ceremony.certificate_sha256:
             archive.writestr(f"certificate-{ceremony.pk}.pdf", bytes(ceremony.certificate_pdf))
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="loas-{ceremony.pk}.zip"'
-    return response
+    spool.seek(0)
+    return FileResponse(
+        spool, as_attachment=True, filename=f"loas-{ceremony.pk}.zip", content_type="application/zip"
+    )
 
 
 @require_GET

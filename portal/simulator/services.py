@@ -392,14 +392,13 @@ def _uuids(values) -> list[uuid.UUID]:
     return found
 
 
-def batch_letter_texts(batch: Batch) -> list[str]:
-    """The text of each LOA of a batch that the simulator did not render, digits run together
-    (separators dropped), read with a maintained PDF text extractor; "" for a file that is no PDF."""
+def batch_letter_texts(batch: Batch) -> list[set[str]]:
+    """The numbers each LOA of a batch that the simulator did not render lists (10 digits each), read
+    with a maintained PDF text extractor; none for a file that is no PDF."""
     import io
     import re
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     ids = [
         d.get("document_id")
@@ -413,16 +412,20 @@ def batch_letter_texts(batch: Batch) -> list[str]:
         try:
             reader = PdfReader(io.BytesIO(bytes(content)))
             text = " ".join(page.extract_text() or "" for page in reader.pages)
-        except (PyPdfError, ValueError, KeyError, TypeError, IndexError, OSError):
+        except Exception:  # an uploaded file: whatever pypdf trips over, it lists no number
             text = ""
-        texts.append(re.sub(r"[\s().\-+]", "", text))
+        # Every North American number written on it, as its 10 digits (+1 (312) 555-0101, 312.555.0101…).
+        found = re.findall(
+            r"(?<![\d+])(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})(?!\d)", text
+        )
+        texts.append({"".join(parts) for parts in found})
     return texts
 
 
-def text_outcome(phone_number: str, texts: list[str]) -> tuple[str, dict | None]:
-    """REJECTIONS.md N2 for an uploaded letter: it must list the number (as +1…, 1… or the 10 digits)."""
-    national = phone_number.removeprefix("+1") if phone_number.startswith("+1") else phone_number.lstrip("+")
-    if not any(national in text for text in texts):
+def text_outcome(phone_number: str, texts: list[set[str]]) -> tuple[str, dict | None]:
+    """REJECTIONS.md N2 for an uploaded letter: it must list the number (+1…, 1… or its 10 digits)."""
+    national = phone_number.removeprefix("+1")
+    if not any(national in listed for listed in texts):
         return "unsuccessful", rejections.NUMBER_BY_CODE["loa_numbers_mismatch"].wire()
     return number_outcome(phone_number)
 

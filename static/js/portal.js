@@ -128,6 +128,10 @@
     const field = document.getElementById(canvas.dataset.signaturePad);
     const pad = new SignaturePad(canvas, { penColor: "#1d273b", minWidth: 1, maxWidth: 2.8 });
     function fit() {
+      if (!canvas.isConnected) {  // swapped out by htmx: stop listening
+        window.removeEventListener("resize", fit);
+        return;
+      }
       // Drawn at the screen's pixel density, so the PNG is sharp; what was drawn survives a resize.
       const ratio = Math.max(window.devicePixelRatio || 1, 1);
       const strokes = pad.toData();
@@ -136,9 +140,8 @@
       canvas.getContext("2d").scale(ratio, ratio);
       pad.clear();
       pad.fromData(strokes);
+      if (typeof typed === "function" && typed()) drawTyped();  // the typed name, redrawn at the new size
     }
-    fit();
-    window.addEventListener("resize", fit);
     pad.addEventListener("endStroke", function () {
       field.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
       // A complaint about an empty pad no longer holds once something is drawn.
@@ -161,6 +164,7 @@
       return chosen && chosen.value === "typed";
     }
     function drawTyped() {
+      if (!typed()) return;  // switched back to drawing while the font loaded
       pad.clear();
       const text = (name && name.value || "").trim();
       if (!text) { field.value = ""; return; }
@@ -189,6 +193,8 @@
     }
     methods.forEach(function (radio) { radio.addEventListener("change", apply); });
     if (name) name.addEventListener("input", function () { if (typed()) drawTyped(); });
+    fit();
+    window.addEventListener("resize", fit);
   }
   function scan(root) {
     (root || document).querySelectorAll("canvas[data-signature-pad]").forEach(setUp);

@@ -10,7 +10,7 @@ from django.urls import reverse
 from portal.accounts.models import Role
 from portal.loas.consent import CONSENT
 from portal.loas.models import Ceremony, Letter
-from portal.loas.services import identity_digest, identity_of
+from portal.loas.services import identity_digest, identity_of, numbers_digest
 from portal.numbers.models import AddRequest
 from tests.conftest import make_member
 from tests.loas.test_letters import drawn
@@ -37,6 +37,7 @@ def form(v, count=40, **overrides) -> dict:
         "consent_version": CONSENT.version,
         "signature": "data:image/png;base64," + base64.b64encode(drawn()).decode(),
         "identity": identity_digest(identity_of(v.dir)),
+        "checked": numbers_digest(numbers(2020, count)),
         "count": str(count),
     }
     return {**data, **overrides}
@@ -138,7 +139,7 @@ def test_the_add_page_offers_the_authorizer_the_pad_and_tells_others_who_signs(
 
 def test_the_first_letter_can_be_read_before_signing(verified, authorizer, client_as):  # noqa: F811
     url = reverse("loas:letter_preview", args=[verified.dir.team.slug, verified.dir.pk])
-    response = client_as(authorizer).post(url, {"numbers": "\n".join(numbers(2020, 20))})
+    response = client_as(authorizer).get(url, {"n": numbers(2020, 15)})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert not Letter.objects.exists()  # a preview is not kept
@@ -213,7 +214,11 @@ def test_the_register_exports_one_row_per_letter_and_zips_the_letters(signed_add
         letter.numbers for letter in signed_add.letters.order_by("position")
     ]
     archive = zipfile.ZipFile(
-        io.BytesIO(client.get(register(signed_add.team, "loas:letters_zip", signed_add.pk)).content)
+        io.BytesIO(
+            b"".join(
+                client.get(register(signed_add.team, "loas:letters_zip", signed_add.pk)).streaming_content
+            )
+        )
     )
     assert sorted(archive.namelist()) == sorted(letter.filename for letter in signed_add.letters.all())
 
@@ -244,3 +249,76 @@ def test_verify_tells_a_sealed_certificate_from_a_changed_one(signed_add, member
     assert 'role="alert"' in bad.text and "Sealed by this portal" not in bad.text
     empty = client.post(url, {}, headers=HX)
     assert "Choose the certificate" in empty.text
+
+
+# --- What the review found: no 500s, stop works while letters are prepared, sign only what was shown
+
+
+def test_signing_numbers_other_than_those_checked_is_refused(verified, authorizer, client_as):  # noqa: F811
+    from portal.loas.services import numbers_digest
+
+    shown = numbers_digest(numbers(2020, 15))  # the page checked 15; the form now holds 40
+    response = client_as(authorizer).post(sign_url(verified), form(verified, checked=shown), headers=HX)
+    assert "The numbers changed since they were checked" in response.text
+    assert not AddRequest.objects.exists() and not Ceremony.objects.exists()
+
+
+def test_odd_form_values_are_no_500(verified, authorizer, client_as):  # noqa: F811
+    client = client_as(authorizer)
+    for count in ("²", "9" * 5000, "-3"):
+        response = client.post(sign_url(verified), {**form(verified, consent=""), "count": count}, headers=HX)
+        assert response.status_code == 200 and 'id="loa-sign"' in response.text
+    huge = "\n".join(f"+1312{n:07d}" for n in range(10_001))
+    response = client.post(sign_url(verified), form(verified, numbers=huge), headers=HX)
+    assert response.status_code == 200 and "10,000" in response.text
+
+
+def test_the_unsigned_preview_is_a_link_to_the_first_batch_letter(verified, authorizer, client_as):  # noqa: F811
+    check = reverse("numbers:number_add_check", args=[verified.dir.team.slug, verified.dir.pk])
+    panel = client_as(authorizer).post(check, {"numbers": "\n".join(numbers(2020, 20))}, headers=HX).text
+    preview = reverse("loas:letter_preview", args=[verified.dir.team.slug, verified.dir.pk])
+    assert f'href="{preview}?n=%2B13125552020&amp;n=%2B13125552021' in panel
+    assert "n=%2B13125552035" not in panel  # the first batch's 15 only
+    empty = client_as(authorizer).get(preview)
+    assert empty.status_code == 400
+
+
+def test_stop_the_rest_cancels_chunks_still_waiting_for_their_letter(
+    verified,  # noqa: F811
+    authorizer,
+    client_as,
+    django_capture_on_commit_callbacks,
+):
+    from portal.loas import services
+    from portal.numbers import services as number_services
+
+    ceremonies: list[int] = []
+    from portal.loas.services import identity_digest, identity_of
+    from tests.loas.test_letters import signed_by
+
+    with django_capture_on_commit_callbacks(execute=True):
+        group = services.add_sign_submit(
+            dir=verified.dir, user=authorizer, raw=numbers(2020, 40), signed=signed_by(),
+            shown_identity=identity_digest(identity_of(verified.dir)), enqueue=ceremonies.append,
+        )  # fmt: skip
+    assert set(AddRequest.objects.filter(group=group).values_list("state", flat=True)) == {"awaiting"}
+    assert number_services.add_stop(dir=verified.dir, group=group, user=authorizer) == 3
+    released: list[int] = []
+    assert (
+        services.add_letters_prepare(ceremony=Ceremony.objects.get(pk=ceremonies[0]), enqueue=released.extend)
+        == 0
+    )
+    assert released == []
+    assert set(AddRequest.objects.filter(group=group).values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_a_signature_completes_once_however_many_try(
+    signed_add, mailoutbox, django_capture_on_commit_callbacks
+):
+    from portal.loas import services
+
+    stale = Ceremony.objects.get(pk=signed_add.pk)  # read before either completes
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.ceremony_complete(signed_add) is True
+        assert services.ceremony_complete(stale) is False  # its copy saw no certificate, the database did
+    assert len(mailoutbox) == 1

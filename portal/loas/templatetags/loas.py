@@ -12,8 +12,8 @@ register = template.Library()
 @register.inclusion_tag("loas/_sign_panel.html", takes_context=True)
 def loa_sign_panel(context, dir, preflight):
     request = context["request"]
-    count = len(preflight.ok) if preflight is not None else 0
-    panel = services.sign_panel_context(dir, request.user, count=count)
+    ok = list(preflight.ok) if preflight is not None else []
+    panel = services.sign_panel_context(dir, request.user, count=len(ok), numbers=ok)
     panel.update({"current_team": context.get("current_team"), "request": request})
     return panel
 

@@ -175,7 +175,8 @@ def add_stop(*, dir: Dir, group, user, request=None) -> int:
     """
     now = timezone.now()
     with transaction.atomic():
-        stopped = AddRequest.objects.filter(dir=dir, group=group, state=AddRequest.State.PENDING).update(
+        waiting = (AddRequest.State.PENDING, AddRequest.State.AWAITING)  # not sent, or its letter not ready
+        stopped = AddRequest.objects.filter(dir=dir, group=group, state__in=waiting).update(
             state=AddRequest.State.CANCELLED, finished_at=now, updated_at=now
         )
         if stopped:
