@@ -392,9 +392,9 @@ def _uuids(values) -> list[uuid.UUID]:
     return found
 
 
-def batch_letter_texts(batch: Batch) -> list[set[str]]:
+def batch_letter_texts(batch: Batch) -> list[set[str] | None]:
     """The numbers each LOA of a batch that the simulator did not render lists (10 digits each), read
-    with a maintained PDF text extractor; none for a file that is no PDF."""
+    with a maintained PDF text extractor; None for a file with no text (no PDF, or not a letter)."""
     import io
     import re
 
@@ -412,8 +412,11 @@ def batch_letter_texts(batch: Batch) -> list[set[str]]:
         try:
             reader = PdfReader(io.BytesIO(bytes(content)))
             text = " ".join(page.extract_text() or "" for page in reader.pages)
-        except Exception:  # an uploaded file: whatever pypdf trips over, it lists no number
+        except Exception:  # an uploaded file: whatever pypdf trips over, it is no letter
             text = ""
+        if not text.strip():
+            texts.append(None)  # no text at all: not a letter
+            continue
         # Every North American number written on it, as its 10 digits (+1 (312) 555-0101, 312.555.0101…).
         found = re.findall(
             r"(?<![\d+])(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})(?!\d)", text
@@ -422,10 +425,14 @@ def batch_letter_texts(batch: Batch) -> list[set[str]]:
     return texts
 
 
-def text_outcome(phone_number: str, texts: list[set[str]]) -> tuple[str, dict | None]:
-    """REJECTIONS.md N2 for an uploaded letter: it must list the number (+1…, 1… or its 10 digits)."""
+def text_outcome(phone_number: str, texts: list[set[str] | None]) -> tuple[str, dict | None]:
+    """REJECTIONS.md N1 and N3 for an uploaded letter: it must be one (a PDF with text) and list the
+    number (+1…, 1… or its 10 digits)."""
+    letters = [listed for listed in texts if listed is not None]
+    if not letters:
+        return "unsuccessful", rejections.NUMBER_BY_CODE["loa_missing"].wire()
     national = phone_number.removeprefix("+1")
-    if not any(national in listed for listed in texts):
+    if not any(national in listed for listed in letters):
         return "unsuccessful", rejections.NUMBER_BY_CODE["loa_numbers_mismatch"].wire()
     return number_outcome(phone_number)
 

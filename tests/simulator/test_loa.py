@@ -173,11 +173,11 @@ def test_an_uploaded_letter_passes_the_numbers_its_text_lists_and_only_those(sim
     assert decided["+13125550102"]["rejection_reason"]["code"] == "loa_numbers_mismatch"
 
 
-def test_a_file_that_is_no_letter_covers_no_number(sim, settings):
+def test_a_file_that_is_no_letter_is_loa_missing(sim, settings):
     dir_ = sim.verified_dir()
     sim.inventory("+13125550101")
     decided = _add_and_decide(
         sim, settings, dir_["id"], ["+13125550101"], b"%PDF-1.4 not a letter at all\n%%EOF"
     )
     assert decided["+13125550101"]["status"] == "unsuccessful"
-    assert decided["+13125550101"]["rejection_reason"]["code"] == "loa_numbers_mismatch"
+    assert decided["+13125550101"]["rejection_reason"]["code"] == "loa_missing"
