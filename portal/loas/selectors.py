@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from portal.accounts.models import Team
@@ -30,6 +30,14 @@ def ceremony_list(*, team: Team, q: str = "", state: str = "") -> QuerySet[Cerem
             match |= Q(numbers__icontains=digits)
         ceremonies = ceremonies.filter(match)
     return ceremonies.order_by("-created_at", "-pk")
+
+
+def ceremony_export_list(*, team: Team, q: str = "") -> QuerySet[Ceremony]:
+    """The register's rows for the CSV: each signature with its letters (their PDFs left in the database)."""
+    letters = Prefetch(
+        "letters", queryset=Letter.objects.select_related("document").defer("pdf").order_by("position")
+    )
+    return ceremony_list(team=team, q=q).prefetch_related(letters)
 
 
 def ceremony_get(*, team: Team, pk: int) -> Ceremony:

@@ -280,11 +280,12 @@ def letter_render(
         return Letter.objects.get(ceremony=ceremony, position=position)
 
 
-def letter_preview(
-    api: telnyx.TelnyxClient, *, dir: Dir, numbers: list[str], agent: dict | None = None
-) -> bytes:
-    """An unsigned letter to read before signing (rendered on demand, never kept)."""
-    return api.loa_render(dir.remote_id, list(numbers), agent=agent)
+def letter_preview(*, dir: Dir, numbers: list[str], agent: dict | None = None) -> bytes:
+    """An unsigned letter to read before signing (rendered on demand, never kept); ServiceError if Telnyx fails."""
+    from portal.accounts.services import telnyx_account_client
+
+    with telnyx_account_client(team=dir.team_id, read=True) as api:
+        return api.loa_render(dir.remote_id, list(numbers), agent=agent)
 
 
 # --- The certificate of completion -------------------------------------------------------------

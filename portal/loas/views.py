@@ -9,7 +9,6 @@ import tempfile
 import zipfile
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,14 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.permissions import team_view
-from portal.accounts.services import telnyx_account_client
 from portal.core.exceptions import ServiceError
 from portal.core.htmx import HtmxHttpRequest, wants_fragment
 from portal.core.services import client_ip
 from portal.core.spreadsheet import cell_text_safe
 from portal.dirs import selectors as dir_selectors
 from portal.loas import selectors, services
-from portal.loas.models import Ceremony, Letter
+from portal.loas.models import Ceremony
 from portal.numbers import checks
 from portal.numbers import services as number_services
 from portal.numbers.forms import AddNumbersForm
@@ -121,8 +119,7 @@ def letter_preview(request: HtmxHttpRequest, dir_pk: int) -> HttpResponse:
         return HttpResponse(_("No number to put on a letter: check the numbers first."), status=400,
                             content_type="text/plain; charset=utf-8")  # fmt: skip
     try:
-        with telnyx_account_client(team=request.team, read=True) as api:
-            pdf = services.letter_preview(api, dir=dir_, numbers=numbers)
+        pdf = services.letter_preview(dir=dir_, numbers=numbers)
     except ServiceError as exc:
         return HttpResponse(exc.message, status=502, content_type="text/plain; charset=utf-8")
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -156,13 +153,13 @@ def ceremony_list(request: HtmxHttpRequest) -> HttpResponse:
 @team_view
 def ceremony_export(request: HtmxHttpRequest) -> HttpResponse:
     """The register as CSV: one row per letter (a signature not yet rendered: one row without a letter)."""
-    ceremonies = selectors.ceremony_list(team=request.team, q=(request.GET.get("q") or "")[:100])
+    ceremonies = selectors.ceremony_export_list(team=request.team, q=(request.GET.get("q") or "")[:100])
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="loas-{request.team.slug}.csv"'
     out = csv.writer(response)
     out.writerow(["signature_id", "dir", "state", "signer_name", "signer_email", "signed_at_utc", "letter",
                   "numbers", "letter_sha256", "telnyx_document_id", "letter_state"])  # fmt: skip
-    for ceremony in ceremonies.prefetch_related(Prefetch("letters", queryset=Letter.objects.defer("pdf"))):
+    for ceremony in ceremonies:
         base = [ceremony.pk, cell_text_safe(ceremony.dir.display_name), ceremony.state,
                 cell_text_safe(ceremony.signer_name), cell_text_safe(ceremony.signer_email),
                 ceremony.signed_at.isoformat() if ceremony.signed_at else ""]  # fmt: skip
